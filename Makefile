@@ -1,0 +1,87 @@
+# icelab: the single entry point. See README.md.
+#   make            libicelab.a and the icelab binary under build/
+#   make test       deps, build, unit + vector tests, ASan/UBSan, fuzz replay and smoke
+#   make demo       deps, build, and the main job on its embedded default
+#   make deps       installs missing Debian packages
+#   make fuzz       builds every fuzz target for libFuzzer and AFL++
+#   make bench      the STUN codec benchmark
+#   make coverage   line coverage of ref/
+
+CC ?= cc
+BUILD ?= build
+OPT ?= -O2
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+
+CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wvla -g $(OPT) -D_GNU_SOURCE \
+	-Iref/include -MMD -MP $(EXTRA_CFLAGS)
+LDLIBS := -ljansson -lidn -lz -lcrypto
+TEST_LDLIBS := -lcmocka $(LDLIBS)
+
+LIB_SRCS := $(filter-out %/tests/%,$(wildcard ref/*/*.c))
+CLI_SRCS := $(wildcard cli/*.c)
+TEST_SRCS := $(wildcard ref/*/tests/test_*.c)
+VEC_SRCS := vectors/vector_runner.c
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+TEST_BINS := $(TEST_SRCS:%.c=$(BUILD)/%)
+VEC_BIN := $(BUILD)/vectors/vector_runner
+
+LIB := $(BUILD)/libicelab.a
+ICELAB := $(BUILD)/icelab
+
+.PHONY: all deps test demo fuzz fuzz-smoke bench coverage clean unit-tests vector-tests asan-tests
+all: $(LIB) $(ICELAB) $(TEST_BINS) $(VEC_BIN)
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(ICELAB): $(CLI_OBJS) $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/ref/%: $(BUILD)/ref/%.o $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIB) $(TEST_LDLIBS)
+
+$(VEC_BIN): $(BUILD)/vectors/vector_runner.o $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# The whole test run; scripts/test.sh prints the closing "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all
+	@$(MAKE) --no-print-directory fuzz-build-libfuzzer
+	@bash scripts/test.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@$(VEC_BIN) --table vectors
+
+coverage: deps
+	@$(MAKE) --no-print-directory BUILD=build/coverage OPT=-O0 \
+		EXTRA_CFLAGS="--coverage" EXTRA_LDFLAGS="--coverage" all
+	@find build/coverage -name '*.gcda' -delete
+	@for t in $(TEST_SRCS:%.c=build/coverage/%); do $$t >/dev/null 2>&1 || true; done
+	@build/coverage/vectors/vector_runner vectors >/dev/null 2>&1 || true
+	@gcovr --root . --filter 'ref/' --exclude '.*/tests/.*' --object-directory build/coverage \
+		--print-summary --txt build/coverage/coverage.txt >/dev/null
+	@cat build/coverage/coverage.txt | tail -n 40
+
+clean:
+	rm -rf build
+
+include mk/fuzz.mk
+include mk/bench.mk
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILD)/%.d)

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test step of `make test` and ends with "N passed, N failed".
+# cmocka binaries count their own tests; every other step counts as one.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+failures=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+count_cmocka() { # name, command...
+	local name=$1; shift
+	"$@" >"$log" 2>&1
+	local rc=$?
+	local p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then failures+=("$name"); cat "$log"; fi
+	echo "test: $name: $p passed, $f failed"
+}
+
+run_step() { # name, command...
+	local name=$1; shift
+	if "$@" >"$log" 2>&1; then
+		passed=$((passed + 1)); echo "test: $name: ok"
+	else
+		failed=$((failed + 1)); failures+=("$name"); cat "$log"; echo "test: $name: FAILED"
+	fi
+}
+
+for t in build/ref/*/tests/test_*; do
+	[ -x "$t" ] || continue
+	count_cmocka "unit $(basename "$t")" "$t"
+done
+run_step "vectors" build/vectors/vector_runner vectors
+for t in build/asan/ref/*/tests/test_*; do
+	[ -x "$t" ] || continue
+	count_cmocka "asan $(basename "$t")" "$t"
+done
+run_step "asan vectors" build/asan/vectors/vector_runner vectors
+for t in */tests/*.sh; do
+	[ -f "$t" ] || continue
+	run_step "script $t" bash "$t"
+done
+for t in */tests/*.py; do
+	[ -f "$t" ] || continue
+	run_step "script $t" python3 "$t"
+done
+run_step "fuzz regressions" make --no-print-directory fuzz-replay
+run_step "fuzz smoke" make --no-print-directory fuzz-smoke
+
+if [ ${#failures[@]} -ne 0 ]; then
+	printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
