@@ -125,7 +125,9 @@ typedef struct il_stun_attr_info {
 	const char *name;           /* IANA registry name, e.g. "XOR-MAPPED-ADDRESS" */
 	uint8_t kind;               /* enum il_stun_value_kind */
 	uint16_t min_len, max_len;  /* value length bounds in bytes */
-	uint16_t fixed_len_multiple;/* value length must be a multiple (0: any) */
+	uint16_t len_multiple;      /* value length must be a multiple (0: any) */
+	uint16_t max_chars;         /* strings: fewer than this many characters (0: no limit) */
+	const char *rfc;            /* where it is defined, e.g. "RFC 8489 §14.2" */
 } il_stun_attr_info;
 
 /* Registry entry for a type, or NULL when the type is unknown to us. */
