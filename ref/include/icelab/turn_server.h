@@ -1,0 +1,150 @@
+/* The TURN server core (RFC 8656, RFC 6062, RFC 6156) with the STUN
+ * Binding server (RFC 8489) and behaviour discovery (RFC 5780): a sans-I/O
+ * state machine (ARCHITECTURE.md).
+ *
+ * The caller (ref/io for real sockets, sim/ for virtual ones) feeds it what
+ * arrives from clients and from peers, with `now`; the core answers through
+ * the callbacks, and tells the next deadline. Relay sockets are opened and
+ * closed by the caller on the core's request (relay_open/relay_close), so
+ * the core never binds anything itself. Randomness comes from cb->random. */
+#ifndef ICELAB_TURN_SERVER_H
+#define ICELAB_TURN_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "icelab/addr.h"
+#include "icelab/peer_policy.h"
+#include "icelab/stun_integrity.h"
+
+enum il_transport {
+	IL_TRANSPORT_UDP = 1,
+	IL_TRANSPORT_TCP = 2,
+	IL_TRANSPORT_TLS = 3,
+	IL_TRANSPORT_DTLS = 4,
+};
+
+/* Where a client message came from: our listening address, the client's
+ * address, and the transport. Allocations are keyed by it (RFC 8656 §2). */
+typedef struct il_five_tuple {
+	il_addr local;
+	il_addr remote;
+	uint8_t transport; /* enum il_transport */
+} il_five_tuple;
+
+/* Looks up a user's long-term key for a realm. Returns true and fills
+ * *key (for the algorithm asked) when the user exists; false otherwise.
+ * The REST API (username "expiry:user") is resolved here by the caller's
+ * credential store, with `now_s` (UNIX seconds) for expiry. */
+typedef bool (*il_turn_key_lookup)(void *user, const char *realm, const char *username,
+				   enum il_stun_password_algorithm alg, uint64_t now_s,
+				   il_stun_key *key);
+
+typedef struct il_turn_server_config {
+	const char *realm;            /* one realm per core; one core per tenant */
+	const char *software;         /* SOFTWARE in responses; NULL for none */
+	uint32_t default_lifetime_s;  /* 600 (RFC 8656 §7.2) */
+	uint32_t max_lifetime_s;      /* 3600 */
+	uint32_t permission_lifetime_s; /* 300 (§9) */
+	uint32_t channel_lifetime_s;  /* 600 (§12) */
+	uint32_t nonce_lifetime_s;    /* after this a nonce is stale: 438 */
+	uint32_t max_allocations;     /* total, 508 beyond */
+	uint32_t max_allocations_per_user; /* 486 beyond */
+	uint16_t max_permissions;     /* per allocation */
+	uint16_t max_channels;        /* per allocation */
+	bool allow_md5;               /* offer MD5 in PASSWORD-ALGORITHMS */
+	bool allow_sha256;            /* offer SHA-256 */
+	/* The addresses put in XOR-RELAYED-ADDRESS when the relay socket is
+	 * bound to a private address behind 1:1 NAT; family NONE: as bound. */
+	il_addr external_v4, external_v6;
+	/* RFC 5780: a second address enables OTHER-ADDRESS, CHANGE-REQUEST
+	 * and RESPONSE-PORT; family NONE (the default) disables them. */
+	il_addr other_address;
+	uint8_t nonce_secret[32];     /* from the caller's random source */
+	const il_peer_policy *peers;  /* who relayed data may reach */
+	il_turn_key_lookup key_lookup;
+} il_turn_server_config;
+
+/* Defaults of RFC 8656 and of our secure-by-default stance. */
+void il_turn_server_config_defaults(il_turn_server_config *cfg);
+
+typedef struct il_turn_server_callbacks {
+	void *user;
+	void (*random)(void *user, uint8_t *out, size_t len);
+	/* A message to a client on the 5-tuple it came from. */
+	void (*send_to_client)(void *user, const il_five_tuple *ft, const uint8_t *data,
+			       size_t len);
+	/* A datagram from a relayed address to a peer (UDP relaying). */
+	void (*send_to_peer)(void *user, const il_addr *relayed, const il_addr *peer,
+			     const uint8_t *data, size_t len, bool dont_fragment);
+	/* Opens a relay socket of the family; even_port asks for an even port
+	 * and, with reserve_next, holds the next one for a RESERVATION-TOKEN
+	 * (RFC 8656 §7.2). token != NULL asks for the port reserved under it.
+	 * Returns 0 with *relayed filled, or -1 when no port could be bound
+	 * (the core answers 508). */
+	int (*relay_open)(void *user, uint8_t family, bool even_port, bool reserve_next,
+			  const uint8_t *token, il_addr *relayed, uint8_t token_out[8]);
+	void (*relay_close)(void *user, const il_addr *relayed);
+	/* RFC 6062: open a TCP connection from the relayed address to peer;
+	 * the caller reports the outcome with il_turn_server_tcp_connected. */
+	int (*tcp_connect)(void *user, const il_addr *relayed, const il_addr *peer,
+			   uint32_t connection_id);
+	/* Counters and logs: one event per thing that happened. */
+	void (*event)(void *user, int event, const il_five_tuple *ft, const char *detail);
+} il_turn_server_callbacks;
+
+/* Events for logs and metrics. */
+enum il_turn_event {
+	IL_TURN_EV_ALLOCATION_CREATED = 1,
+	IL_TURN_EV_ALLOCATION_DELETED,
+	IL_TURN_EV_ALLOCATION_EXPIRED,
+	IL_TURN_EV_PERMISSION_CREATED,
+	IL_TURN_EV_CHANNEL_BOUND,
+	IL_TURN_EV_AUTH_FAILED,
+	IL_TURN_EV_PEER_DENIED,
+	IL_TURN_EV_DROPPED_MALFORMED,
+	IL_TURN_EV_DROPPED_NO_PERMISSION,
+	IL_TURN_EV_DROPPED_NO_ALLOCATION,
+};
+
+typedef struct il_turn_server il_turn_server;
+
+/* The only allocation is the server object and its tables (sized from
+ * the config). Returns NULL on bad config or out of memory. */
+il_turn_server *il_turn_server_new(const il_turn_server_config *cfg,
+				   const il_turn_server_callbacks *cb);
+void il_turn_server_free(il_turn_server *srv);
+
+/* A STUN message or ChannelData from a client (one datagram, or one frame
+ * cut by il_stream_next over TCP/TLS). */
+void il_turn_server_handle_client(il_turn_server *srv, const il_five_tuple *ft,
+				  const uint8_t *data, size_t len, uint64_t now_ms);
+/* A datagram from peer arriving on a relayed address. */
+void il_turn_server_handle_peer(il_turn_server *srv, const il_addr *relayed,
+				const il_addr *peer, const uint8_t *data, size_t len,
+				uint64_t now_ms);
+/* The client's connection closed (TCP/TLS): its allocation goes too. */
+void il_turn_server_client_closed(il_turn_server *srv, const il_five_tuple *ft,
+				  uint64_t now_ms);
+/* RFC 6062 outcome of a tcp_connect. */
+void il_turn_server_tcp_connected(il_turn_server *srv, uint32_t connection_id, bool ok,
+				  uint64_t now_ms);
+
+/* Expires allocations, permissions and channels due at now. */
+void il_turn_server_timer(il_turn_server *srv, uint64_t now_ms);
+/* The earliest time il_turn_server_timer has work; UINT64_MAX: none. */
+uint64_t il_turn_server_next_deadline(const il_turn_server *srv);
+
+/* Replaces realm, lifetimes, quotas, peer policy and external addresses
+ * (SIGHUP) without touching existing allocations. */
+int il_turn_server_reconfigure(il_turn_server *srv, const il_turn_server_config *cfg);
+
+typedef struct il_turn_server_stats {
+	uint64_t allocations, permissions, channels;
+	uint64_t packets_to_peers, bytes_to_peers, packets_from_peers, bytes_from_peers;
+	uint64_t auth_failures, dropped_malformed, dropped_no_permission, dropped_denied;
+} il_turn_server_stats;
+void il_turn_server_get_stats(const il_turn_server *srv, il_turn_server_stats *out);
+
+#endif
