@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Sorted by type for bsearch. Lengths are value lengths without padding. */
+/* Sorted by type. Lengths are value lengths without padding. */
 static const il_stun_attr_info attrs[] = {
 	{0x0001, "MAPPED-ADDRESS", IL_VAL_ADDR, 8, 20, 0, 0, "RFC 8489 §14.1"},
 	{0x0002, "RESPONSE-ADDRESS", IL_VAL_ADDR, 8, 20, 0, 0, "RFC 3489 §11.2.2"},
@@ -67,19 +67,29 @@ static const il_stun_attr_info attrs[] = {
 	{0x8030, "MOBILITY-TICKET", IL_VAL_OPAQUE, 0, 65535, 0, 0, "RFC 8016 §3.1"},
 };
 
+/* 1-based positions in attrs[] by type, for a lookup without search:
+ * every registered type is below 0x0040 or in 0x8000-0x803F. */
+static const uint8_t low_index[0x40] = {
+	[0x01] = 1, [0x02] = 2, [0x03] = 3, [0x04] = 4, [0x05] = 5, [0x06] = 6, [0x07] = 7,
+	[0x08] = 8, [0x09] = 9, [0x0A] = 10, [0x0B] = 11, [0x0C] = 12, [0x0D] = 13, [0x12] = 14,
+	[0x13] = 15, [0x14] = 16, [0x15] = 17, [0x16] = 18, [0x17] = 19, [0x18] = 20, [0x19] = 21,
+	[0x1A] = 22, [0x1B] = 23, [0x1C] = 24, [0x1D] = 25, [0x1E] = 26, [0x20] = 27, [0x22] = 28,
+	[0x24] = 29, [0x25] = 30, [0x26] = 31, [0x27] = 32, [0x2A] = 33,
+};
+static const uint8_t high_index[0x40] = {
+	[0x00] = 34, [0x01] = 35, [0x02] = 36, [0x03] = 37, [0x04] = 38, [0x22] = 39, [0x23] = 40,
+	[0x27] = 41, [0x28] = 42, [0x29] = 43, [0x2A] = 44, [0x2B] = 45, [0x2C] = 46, [0x2E] = 47,
+	[0x30] = 48,
+};
+
 const il_stun_attr_info *il_stun_attr_info_find(uint16_t type)
 {
-	size_t lo = 0, hi = sizeof attrs / sizeof attrs[0];
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (attrs[mid].type == type)
-			return &attrs[mid];
-		if (attrs[mid].type < type)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	uint8_t i = 0;
+	if (type < 0x40)
+		i = low_index[type];
+	else if (type >= 0x8000 && type < 0x8040)
+		i = high_index[type - 0x8000];
+	return i ? &attrs[i - 1] : NULL;
 }
 
 const il_stun_attr_info *il_stun_attr_info_all(size_t *count)
