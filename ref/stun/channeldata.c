@@ -15,13 +15,13 @@ enum il_stun_err il_channeldata_decode(const uint8_t *buf, size_t len, il_channe
 		out->channel = (uint16_t)(buf[0] << 8 | buf[1]);
 		out->length = (uint16_t)(buf[2] << 8 | buf[3]);
 		out->data = buf + IL_CHANNELDATA_HEADER_LEN;
-		/* "The channel number MUST be in the range 0x4000 through
-		 * 0x4FFF" (§12); other values are reserved. */
+		/* RFC 8656 §12: channel numbers 0x4000-0x4FFF are for
+		 * ChannelData; 0x5000-0xFFFF are reserved. */
 		if (!il_channel_is_valid(out->channel)) {
 			code = IL_STUN_ERR_BAD_CHANNEL;
 		/* "If the UDP datagram is too short to contain the claimed
 		 * length of the ChannelData message ... then the message is
-		 * silently discarded." (§12.5) Longer is fine: padding. */
+		 * silently discarded." (§12.6) Longer is fine: padding. */
 		} else if ((size_t)out->length > len - IL_CHANNELDATA_HEADER_LEN) {
 			code = IL_STUN_ERR_LENGTH_MISMATCH;
 			offset = 2;

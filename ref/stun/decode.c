@@ -228,59 +228,79 @@ static enum il_stun_err decode_header(const uint8_t *buf, size_t len, il_stun_ms
 	return IL_STUN_OK;
 }
 
-enum il_stun_err il_stun_decode(const uint8_t *buf, size_t len, il_stun_msg *msg,
-				il_stun_decode_error *err)
+/* Walks the attribute headers: every value and its padding inside the
+ * message (the class of CVE-2022-23537), at most IL_STUN_MAX_ATTRS of them
+ * (CVE-2022-31031), FINGERPRINT last. *has_mi tells whether a
+ * MESSAGE-INTEGRITY appears anywhere, which the ignore rule needs. */
+static enum il_stun_err walk_attributes(const uint8_t *buf, size_t len, il_stun_msg *msg,
+					bool *has_mi, il_stun_decode_error *err)
 {
-	enum il_stun_err rc = decode_header(buf, len, msg, err);
-	if (rc != IL_STUN_OK)
-		return rc;
 	size_t pos = IL_STUN_HEADER_LEN;
+	bool seen_fingerprint = false;
+	*has_mi = false;
 	while (pos < len) {
 		if (len - pos < 4)
 			return fail(err, IL_STUN_ERR_ATTR_TRUNCATED, pos);
 		uint16_t type = rd16(buf + pos);
 		size_t alen = rd16(buf + pos + 2);
-		/* The value and its padding must lie inside the message: the
-		 * class of CVE-2022-23537 (reading past the end). */
 		if (alen > len - pos - 4)
 			return fail(err, IL_STUN_ERR_ATTR_TRUNCATED, pos + 2);
 		/* "When present, the FINGERPRINT attribute MUST be the last
 		 * attribute in the message" (§14.7). */
-		if (msg->fingerprint_index >= 0)
+		if (seen_fingerprint)
 			return fail(err, IL_STUN_ERR_FINGERPRINT_NOT_LAST, pos);
 		if (msg->attr_count == IL_STUN_MAX_ATTRS)
 			return fail(err, IL_STUN_ERR_TOO_MANY_ATTRIBUTES, pos);
-		il_stun_attr *a = &msg->attrs[msg->attr_count];
+		il_stun_attr *a = &msg->attrs[msg->attr_count++];
 		a->type = type;
 		a->length = (uint16_t)alen;
-		a->offset = (uint16_t)(pos + 4);
-		/* "With the exception of the MESSAGE-INTEGRITY-SHA256 and
-		 * FINGERPRINT attributes, which appear after MESSAGE-INTEGRITY,
-		 * agents MUST ignore all other attributes that follow
-		 * MESSAGE-INTEGRITY." (§14.5) and likewise all but FINGERPRINT
-		 * after MESSAGE-INTEGRITY-SHA256 (§14.6). */
-		a->ignored = (msg->mi256_index >= 0 && type != IL_ATTR_FINGERPRINT) ||
-			     (msg->mi_index >= 0 && type != IL_ATTR_FINGERPRINT &&
-			      type != IL_ATTR_MESSAGE_INTEGRITY_SHA256);
-		if (!a->ignored) {
-			const il_stun_attr_info *info = il_stun_attr_info_find(type);
-			if (info) {
-				size_t at;
-				rc = check_value(info, buf + pos + 4, alen, &at);
-				if (rc != IL_STUN_OK)
-					return fail(err, rc, pos + at);
-			} else if (il_stun_attr_is_comprehension_required(type)) {
-				note_unknown(msg, type);
-			}
-			if (type == IL_ATTR_MESSAGE_INTEGRITY && msg->mi_index < 0)
-				msg->mi_index = (int16_t)msg->attr_count;
-			else if (type == IL_ATTR_MESSAGE_INTEGRITY_SHA256 && msg->mi256_index < 0)
-				msg->mi256_index = (int16_t)msg->attr_count;
-			else if (type == IL_ATTR_FINGERPRINT)
-				msg->fingerprint_index = (int16_t)msg->attr_count;
-		}
-		msg->attr_count++;
+		a->offset = (uint32_t)(pos + 4);
+		a->ignored = false;
+		seen_fingerprint = type == IL_ATTR_FINGERPRINT;
+		*has_mi |= type == IL_ATTR_MESSAGE_INTEGRITY;
 		pos += 4 + pad4(alen);
+	}
+	return IL_STUN_OK;
+}
+
+enum il_stun_err il_stun_decode(const uint8_t *buf, size_t len, il_stun_msg *msg,
+				il_stun_decode_error *err)
+{
+	enum il_stun_err rc = decode_header(buf, len, msg, err);
+	bool has_mi;
+	if (rc == IL_STUN_OK)
+		rc = walk_attributes(buf, len, msg, &has_mi, err);
+	if (rc != IL_STUN_OK)
+		return rc;
+	for (unsigned i = 0; i < msg->attr_count; i++) {
+		il_stun_attr *a = &msg->attrs[i];
+		/* "agents MUST ignore all attributes that follow
+		 * MESSAGE-INTEGRITY, with the exception of the
+		 * MESSAGE-INTEGRITY-SHA256 and FINGERPRINT attributes. Similarly,
+		 * agents MUST ignore all attributes that follow the
+		 * MESSAGE-INTEGRITY-SHA256 attribute if the MESSAGE-INTEGRITY
+		 * attribute is not present, with the exception of the
+		 * FINGERPRINT attribute." (RFC 8489 §9) */
+		a->ignored = (msg->mi_index >= 0 && a->type != IL_ATTR_FINGERPRINT &&
+			      a->type != IL_ATTR_MESSAGE_INTEGRITY_SHA256) ||
+			     (msg->mi256_index >= 0 && !has_mi && a->type != IL_ATTR_FINGERPRINT);
+		if (a->ignored)
+			continue;
+		const il_stun_attr_info *info = il_stun_attr_info_find(a->type);
+		if (info) {
+			size_t at;
+			rc = check_value(info, buf + a->offset, a->length, &at);
+			if (rc != IL_STUN_OK)
+				return fail(err, rc, a->offset - 4 + at);
+		} else if (il_stun_attr_is_comprehension_required(a->type)) {
+			note_unknown(msg, a->type);
+		}
+		if (a->type == IL_ATTR_MESSAGE_INTEGRITY && msg->mi_index < 0)
+			msg->mi_index = (int16_t)i;
+		else if (a->type == IL_ATTR_MESSAGE_INTEGRITY_SHA256 && msg->mi256_index < 0)
+			msg->mi256_index = (int16_t)i;
+		else if (a->type == IL_ATTR_FINGERPRINT)
+			msg->fingerprint_index = (int16_t)i;
 	}
 	return IL_STUN_OK;
 }

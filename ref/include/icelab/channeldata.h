@@ -61,8 +61,13 @@ typedef struct il_stream {
 	uint64_t consumed;   /* stream offset of buf[start], for error offsets */
 } il_stream;
 
+/* The largest frame: a STUN message of header length 65532 (the largest
+ * multiple of 4). ChannelData peaks at 4 + 65535 + 1 padding = 65540. */
+#define IL_STREAM_MIN_CAP (IL_STUN_HEADER_LEN + 65532)
+
 /* cap bounds what is buffered; a frame longer than cap is an error
- * (IL_STUN_ERR_STREAM_OVERFLOW), so cap should be at least 65536 + 4. */
+ * (IL_STUN_ERR_STREAM_OVERFLOW), so cap should be IL_STREAM_MIN_CAP or
+ * more to accept every legal frame. */
 void il_stream_init(il_stream *s, uint8_t *buf, size_t cap);
 /* Appends bytes read from the socket; returns how many were taken (less
  * than len when the buffer is full: pull frames, then push the rest). */

@@ -157,7 +157,7 @@ enum il_stun_err {
 	IL_STUN_ERR_ATTR_TRUNCATED,      /* attribute header or value past end */
 	IL_STUN_ERR_ATTR_BAD_LENGTH,     /* value length wrong for its type */
 	IL_STUN_ERR_ATTR_BAD_VALUE,      /* e.g. unknown address family */
-	IL_STUN_ERR_STRING_TOO_LONG,     /* over the RFC's character limit */
+	IL_STUN_ERR_STRING_TOO_LONG,     /* over the RFC's byte or character limit */
 	IL_STUN_ERR_BAD_UTF8,
 	IL_STUN_ERR_TOO_MANY_ATTRIBUTES,
 	IL_STUN_ERR_FINGERPRINT_NOT_LAST,
@@ -181,7 +181,7 @@ const char *il_stun_err_message(enum il_stun_err err);
 typedef struct il_stun_attr {
 	uint16_t type;
 	uint16_t length;    /* value length, without padding */
-	uint16_t offset;    /* of the value from the start of the message */
+	uint32_t offset;    /* of the value from the start of the message */
 	bool ignored;       /* follows MESSAGE-INTEGRITY(-SHA256): must be ignored */
 } il_stun_attr;
 
@@ -199,7 +199,7 @@ typedef struct il_stun_msg {
 	int16_t mi256_index;     /* MESSAGE-INTEGRITY-SHA256, -1 when absent */
 	int16_t fingerprint_index;
 	/* Comprehension-required attributes we do not know, for a 420 with
-	 * UNKNOWN-ATTRIBUTES (§6.3.1.1). */
+	 * UNKNOWN-ATTRIBUTES (RFC 8489 §6.3.1). */
 	uint8_t unknown_required_count;
 	uint16_t unknown_required[IL_STUN_MAX_UNKNOWN];
 } il_stun_msg;
