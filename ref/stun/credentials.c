@@ -108,6 +108,9 @@ bool il_stun_nonce_cookie_parse(const char *nonce, size_t len, uint32_t *feature
 {
 	if (len < IL_STUN_NONCE_COOKIE_LEN || memcmp(nonce, IL_STUN_NONCE_COOKIE, 9) != 0)
 		return false;
+	/* Three bytes make exactly four base64 characters: no '=' padding. */
+	if (memchr(nonce + 9, '=', 4))
+		return false;
 	unsigned char bytes[4];
 	if (EVP_DecodeBlock(bytes, (const unsigned char *)nonce + 9, 4) != 3)
 		return false;

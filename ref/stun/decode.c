@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "stun_internal.h"
+
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -30,55 +32,6 @@ bool il_stun_is_stun(const uint8_t *buf, size_t len)
 	       rd32(buf + 4) == IL_STUN_MAGIC_COOKIE;
 }
 
-/* Counts UTF-8 characters; -1 when the bytes are not well-formed UTF-8
- * (RFC 3629 §4: no overlongs, no surrogates, nothing above U+10FFFF). */
-static long utf8_chars(const uint8_t *s, size_t len)
-{
-	long chars = 0;
-	size_t i = 0;
-	/* ASCII fast path, 8 bytes at a time: most STUN text is ASCII. */
-	for (; len - i >= 8; i += 8, chars += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		if (w & 0x8080808080808080ull)
-			break;
-	}
-	while (i < len) {
-		uint8_t c = s[i];
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			chars++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return -1;
-		}
-		if (len - i - 1 < n)
-			return -1;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return -1;
-			cp = cp << 6 | (s[i + k] & 0x3F);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return -1;
-		i += n + 1;
-		chars++;
-	}
-	return chars;
-}
-
 /* Text with a byte limit and, for some attributes, "fewer than 128
  * characters" (RFC 8489 §14.8-14.10, §14.14). */
 static enum il_stun_err check_text(const uint8_t *s, size_t len, size_t max_bytes,
@@ -86,7 +39,7 @@ static enum il_stun_err check_text(const uint8_t *s, size_t len, size_t max_byte
 {
 	if (len > max_bytes)
 		return IL_STUN_ERR_STRING_TOO_LONG;
-	long chars = utf8_chars(s, len);
+	long chars = il_utf8_chars(s, len);
 	if (chars < 0) {
 		*bad += 2;
 		return IL_STUN_ERR_BAD_UTF8;
@@ -100,10 +53,13 @@ static enum il_stun_err check_text(const uint8_t *s, size_t len, size_t max_byte
  * MUST be between 3 and 6. The Number represents the binary encoding of
  * the error code modulo 100, and its value MUST be between 0 and 99."
  * (RFC 8489 §14.8) */
-static bool error_code_valid(const uint8_t *v)
+/* Returns 0 when valid, else the value offset of the faulty byte. */
+static size_t error_code_fault(const uint8_t *v)
 {
 	uint8_t cls = v[2] & 0x07;
-	return cls >= 3 && cls <= 6 && v[3] <= 99;
+	if (cls < 3 || cls > 6)
+		return 2;
+	return v[3] <= 99 ? 0 : 3;
 }
 
 static size_t pad4(size_t n)
@@ -136,8 +92,8 @@ static enum il_stun_err check_value(const il_stun_attr_info *info, const uint8_t
 			return IL_STUN_ERR_ATTR_BAD_LENGTH;
 		return IL_STUN_OK;
 	case IL_VAL_ERROR_CODE:
-		if (!error_code_valid(v)) {
-			*at = 6;
+		if (error_code_fault(v)) {
+			*at = 4 + error_code_fault(v);
 			return IL_STUN_ERR_ATTR_BAD_VALUE;
 		}
 		*at = 6;
@@ -147,8 +103,8 @@ static enum il_stun_err check_value(const il_stun_attr_info *info, const uint8_t
 			*at = 4;
 			return IL_STUN_ERR_ATTR_BAD_VALUE;
 		}
-		if (!error_code_valid(v)) {
-			*at = 6;
+		if (error_code_fault(v)) {
+			*at = 4 + error_code_fault(v);
 			return IL_STUN_ERR_ATTR_BAD_VALUE;
 		}
 		*at = 6;

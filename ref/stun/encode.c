@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "stun_internal.h"
+
 static inline void wr16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -116,8 +118,29 @@ void il_stun_add_u64(il_stun_builder *b, uint16_t type, uint64_t value)
 	}
 }
 
+/* True when text fits the RFC's limits for a text attribute of this
+ * type; il_stun_add_raw stays available for crafting bad ones. */
+static bool text_fits(uint16_t type, const char *text, size_t len)
+{
+	size_t max_bytes = 65535, max_chars = 0;
+	const il_stun_attr_info *info = il_stun_attr_info_find(type);
+	if (info && info->kind == IL_VAL_STRING) {
+		max_bytes = info->max_len;
+		max_chars = info->max_chars;
+	} else if (type == IL_ATTR_ERROR_CODE) {
+		max_bytes = 763; /* reason phrase: fewer than 128 characters (§14.8) */
+		max_chars = 128;
+	}
+	long chars = il_utf8_chars((const uint8_t *)text, len);
+	return len <= max_bytes && chars >= 0 && (!max_chars || (size_t)chars < max_chars);
+}
+
 void il_stun_add_string(il_stun_builder *b, uint16_t type, const char *text, size_t len)
 {
+	if (b->err == IL_STUN_OK && !text_fits(type, text, len)) {
+		b->err = IL_STUN_ERR_INVALID_ARGUMENT;
+		return;
+	}
 	il_stun_add_raw(b, type, text, len);
 }
 
@@ -163,6 +186,10 @@ void il_stun_add_error_code(il_stun_builder *b, int code, const char *reason)
 		return;
 	}
 	size_t rlen = reason ? strlen(reason) : 0;
+	if (b->err == IL_STUN_OK && rlen && !text_fits(IL_ATTR_ERROR_CODE, reason, rlen)) {
+		b->err = IL_STUN_ERR_INVALID_ARGUMENT;
+		return;
+	}
 	uint8_t *v = reserve(b, IL_ATTR_ERROR_CODE, 4 + rlen);
 	if (!v)
 		return;
