@@ -74,6 +74,7 @@ coverage: deps
 	@find build/coverage -name '*.gcda' -delete
 	@for t in $(TEST_SRCS:%.c=build/coverage/%); do $$t >/dev/null 2>&1 || true; done
 	@build/coverage/vectors/vector_runner vectors >/dev/null 2>&1 || true
+	@ICELAB=build/coverage/icelab python3 cli/tests/crosscheck.py >/dev/null 2>&1 || true
 	@gcovr --root . --filter 'ref/' --exclude '.*/tests/.*' --object-directory build/coverage \
 		--print-summary --txt build/coverage/coverage.txt >/dev/null
 	@cat build/coverage/coverage.txt | tail -n 40
