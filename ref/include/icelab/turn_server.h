@@ -40,6 +40,17 @@ typedef struct il_five_tuple {
 typedef bool (*il_turn_key_lookup)(void *user, const char *realm, const char *username,
 				   enum il_stun_password_algorithm alg, uint64_t now_s,
 				   il_stun_key *key);
+/* USERHASH (RFC 8489 §14.4): a hash cannot be inverted, so the caller's
+ * credential store, which knows its users, finds the one whose
+ * SHA-256(username ":" realm) is userhash, fills *key as key_lookup would
+ * and copies the username (NUL-terminated, at most username_cap bytes
+ * with the NUL) so the allocation is owned by that user. NULL: USERHASH
+ * is not supported (such requests get 401) and the "Username anonymity"
+ * bit of the nonce cookie stays 0. */
+typedef bool (*il_turn_userhash_lookup)(void *user, const char *realm,
+					const uint8_t userhash[32],
+					enum il_stun_password_algorithm alg, uint64_t now_s,
+					il_stun_key *key, char *username, size_t username_cap);
 
 typedef struct il_turn_server_config {
 	const char *realm;            /* one realm per core; one core per tenant */
@@ -55,15 +66,35 @@ typedef struct il_turn_server_config {
 	uint16_t max_channels;        /* per allocation */
 	bool allow_md5;               /* offer MD5 in PASSWORD-ALGORITHMS */
 	bool allow_sha256;            /* offer SHA-256 */
+	/* Relay address families this server hands out; a disabled one is
+	 * answered 440 (RFC 8656 §7.2 step 7). Both true by default. */
+	bool relay_ipv4, relay_ipv6;
+	/* Refuse-on-private: an Allocate whose advertised relayed address
+	 * (external_v4/_v6 if set, else as bound) is private or loopback
+	 * (il_addr_is_private) is refused with 508 unless this is true
+	 * (labs and loopback tests). Default false. */
+	bool allow_private_relay;
 	/* The addresses put in XOR-RELAYED-ADDRESS when the relay socket is
 	 * bound to a private address behind 1:1 NAT; family NONE: as bound. */
 	il_addr external_v4, external_v6;
-	/* RFC 5780: a second address enables OTHER-ADDRESS, CHANGE-REQUEST
-	 * and RESPONSE-PORT; family NONE (the default) disables them. */
+	/* RFC 5780: a second address enables OTHER-ADDRESS, CHANGE-REQUEST,
+	 * RESPONSE-PORT and PADDING on UDP; family NONE (the default)
+	 * disables them (they amplify) and they are then answered 420 as
+	 * unknown comprehension-required attributes. primary_address is A1:P1
+	 * and other_address A2:P2 of RFC 5780 §6.1; the driver listens on the
+	 * four combinations A1:P1, A1:P2, A2:P1, A2:P2. */
+	il_addr primary_address;
 	il_addr other_address;
 	uint8_t nonce_secret[32];     /* from the caller's random source */
 	const il_peer_policy *peers;  /* who relayed data may reach */
+	/* Both lookups get cb->user as their first argument. key_lookup NULL:
+	 * no user exists (every TURN request is answered 401). */
 	il_turn_key_lookup key_lookup;
+	il_turn_userhash_lookup userhash_lookup;
+	/* UNIX time in ms = now_ms + wall_clock_offset_ms: the now_s given
+	 * to the lookups (REST credential expiry). 0 when the caller's now_ms
+	 * already is UNIX time. */
+	int64_t wall_clock_offset_ms;
 } il_turn_server_config;
 
 /* Defaults of RFC 8656 and of our secure-by-default stance. */
@@ -72,24 +103,39 @@ void il_turn_server_config_defaults(il_turn_server_config *cfg);
 typedef struct il_turn_server_callbacks {
 	void *user;
 	void (*random)(void *user, uint8_t *out, size_t len);
-	/* A message to a client on the 5-tuple it came from. */
+	/* A message to a client on the 5-tuple it came from. RFC 5780 only
+	 * (Binding over UDP with other_address set): ft->local may be another
+	 * of the server's addresses (CHANGE-REQUEST: send from the socket
+	 * bound to ft->local) and ft->remote's port the RESPONSE-PORT. */
 	void (*send_to_client)(void *user, const il_five_tuple *ft, const uint8_t *data,
 			       size_t len);
 	/* A datagram from a relayed address to a peer (UDP relaying). */
 	void (*send_to_peer)(void *user, const il_addr *relayed, const il_addr *peer,
 			     const uint8_t *data, size_t len, bool dont_fragment);
-	/* Opens a relay socket of the family; even_port asks for an even port
+	/* Opens a relay socket of the family and transport (IL_TRANSPORT_UDP,
+	 * or IL_TRANSPORT_TCP for RFC 6062: a listening TCP socket); even_port
+	 * asks for an even port
 	 * and, with reserve_next, holds the next one for a RESERVATION-TOKEN
 	 * (RFC 8656 §7.2). token != NULL asks for the port reserved under it.
 	 * Returns 0 with *relayed filled, or -1 when no port could be bound
 	 * (the core answers 508). */
-	int (*relay_open)(void *user, uint8_t family, bool even_port, bool reserve_next,
-			  const uint8_t *token, il_addr *relayed, uint8_t token_out[8]);
+	int (*relay_open)(void *user, uint8_t family, uint8_t transport, bool even_port,
+			  bool reserve_next, const uint8_t *token, il_addr *relayed,
+			  uint8_t token_out[8]);
 	void (*relay_close)(void *user, const il_addr *relayed);
 	/* RFC 6062: open a TCP connection from the relayed address to peer;
 	 * the caller reports the outcome with il_turn_server_tcp_connected. */
 	int (*tcp_connect)(void *user, const il_addr *relayed, const il_addr *peer,
 			   uint32_t connection_id);
+	/* RFC 6062 §5.4: ConnectionBind succeeded on the client connection ft
+	 * (its success response already sent): from now on the driver splices
+	 * ft and the peer data connection connection_id byte for byte, the
+	 * core no longer sees that traffic. */
+	void (*tcp_bind)(void *user, const il_five_tuple *ft, uint32_t connection_id);
+	/* RFC 6062 §5.2-5.5: close the peer data connection (and its client
+	 * data connection if bound): no ConnectionBind within 30 s, or the
+	 * allocation went away. */
+	void (*tcp_close)(void *user, uint32_t connection_id);
 	/* Counters and logs: one event per thing that happened. */
 	void (*event)(void *user, int event, const il_five_tuple *ft, const char *detail);
 } il_turn_server_callbacks;
@@ -106,6 +152,8 @@ enum il_turn_event {
 	IL_TURN_EV_DROPPED_MALFORMED,
 	IL_TURN_EV_DROPPED_NO_PERMISSION,
 	IL_TURN_EV_DROPPED_NO_ALLOCATION,
+	IL_TURN_EV_ALLOCATION_REFUSED, /* relay_open failed or refuse-on-private: 508 */
+	IL_TURN_EV_TCP_CONNECTION,     /* RFC 6062 peer data connection made */
 };
 
 typedef struct il_turn_server il_turn_server;
@@ -130,6 +178,15 @@ void il_turn_server_client_closed(il_turn_server *srv, const il_five_tuple *ft,
 /* RFC 6062 outcome of a tcp_connect. */
 void il_turn_server_tcp_connected(il_turn_server *srv, uint32_t connection_id, bool ok,
 				  uint64_t now_ms);
+/* RFC 6062 §5.3: the driver accepted a TCP connection from peer on a
+ * relayed address. Returns the CONNECTION-ID announced to the client in a
+ * ConnectionAttempt indication, or 0: close the connection (no such
+ * allocation, no permission for the peer, peer denied, limit reached). */
+uint32_t il_turn_server_tcp_peer_accepted(il_turn_server *srv, const il_addr *relayed,
+					  const il_addr *peer, uint64_t now_ms);
+/* RFC 6062 §5.5: a peer or client data connection closed (the driver
+ * closes the other side itself). */
+void il_turn_server_tcp_closed(il_turn_server *srv, uint32_t connection_id, uint64_t now_ms);
 
 /* Expires allocations, permissions and channels due at now. */
 void il_turn_server_timer(il_turn_server *srv, uint64_t now_ms);
@@ -144,6 +201,7 @@ typedef struct il_turn_server_stats {
 	uint64_t allocations, permissions, channels;
 	uint64_t packets_to_peers, bytes_to_peers, packets_from_peers, bytes_from_peers;
 	uint64_t auth_failures, dropped_malformed, dropped_no_permission, dropped_denied;
+	uint64_t dropped_no_allocation, challenges, tcp_connections;
 } il_turn_server_stats;
 void il_turn_server_get_stats(const il_turn_server *srv, il_turn_server_stats *out);
 
