@@ -210,7 +210,9 @@ typedef struct il_stun_decode_error {
 } il_stun_decode_error;
 
 /* True when the first bytes look like a STUN message with the magic
- * cookie (RFC 8489 §6 and RFC 7983): cheap, for demultiplexing. */
+ * cookie: top two bits zero and the cookie in place (RFC 8489 §5, §6).
+ * On a port shared with DTLS and media, classify by RFC 7983 first
+ * (demux.h), which narrows STUN's first byte to 0..3. */
 bool il_stun_is_stun(const uint8_t *buf, size_t len);
 
 /* Decodes one STUN message occupying exactly buf[0..len). Checks framing,
