@@ -1,6 +1,8 @@
 /* icelab: one binary, many verbs (ARCHITECTURE.md "One command, many
  * verbs"). main() only dispatches; each verb parses its own flags. */
 #include "cli.h"
+#include "pcap_cmd.h"
+#include "sim_cmd.h"
 
 #include <string.h>
 
@@ -14,8 +16,8 @@ static const verb verbs[] = {
 	{"serve", NULL, "the reference STUN/TURN server"},
 	{"probe", NULL, "STUN client: binding, NAT behaviour discovery, TURN allocate"},
 	{"check", NULL, "run conformance suites against a target, write reports"},
-	{"sim", NULL, "run NAT-simulator scenarios and matrices"},
-	{"pcap", NULL, "analyse and replay captures"},
+	{"sim", il_cmd_sim, "run NAT-simulator scenarios and matrices"},
+	{"pcap", il_cmd_pcap, "analyse and replay captures"},
 	{"stun", cmd_stun, "decode / encode / verify single STUN messages"},
 };
 

@@ -6,7 +6,7 @@
 # The library is compiled again per fuzzer, with that fuzzer's compiler and
 # instrumentation: build/libicelab.a is gcc-built and uninstrumented.
 
-FUZZ_TARGETS := stun_decode stun_stream channeldata
+FUZZ_TARGETS := stun_decode stun_stream channeldata ice_sdp
 FUZZ_BUILD := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_AFL_CC ?= afl-clang-fast

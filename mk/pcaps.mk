@@ -1,0 +1,77 @@
+# pcaps/: the capture analyser (issue #7, pcaps/README.md). Included by the
+# Makefile after the main rules.
+#   build/libicelab_pcaps.a       pcaps/*.c (links with libicelab.a and -lpcap)
+#   build/pcaps/tests/test_*      cmocka tests
+#   build/pcaps/gen/gen_captures  writes the captures of pcaps/captures/
+#   make pcaps-captures           regenerates pcaps/captures/*.pcap*
+#   make fuzz-pcap-reader         build/fuzz/libfuzzer/pcap_reader
+#   make pcaps-fuzz-smoke         a short libFuzzer run of it (seeded with our captures)
+# The icelab binary gets pcaps: cli/pcap_cmd.o sees pcaps/ headers and the
+# link adds the archive and libpcap (target-specific variables below).
+
+PCAPS_SRCS := $(filter-out %/tests/% %/gen/%,$(wildcard pcaps/*.c))
+PCAPS_OBJS := $(PCAPS_SRCS:%.c=$(BUILD)/%.o)
+PCAPS_LIB := $(BUILD)/libicelab_pcaps.a
+PCAPS_TEST_SRCS := $(wildcard pcaps/tests/test_*.c)
+PCAPS_TEST_BINS := $(PCAPS_TEST_SRCS:%.c=$(BUILD)/%)
+PCAPS_GEN := $(BUILD)/pcaps/gen/gen_captures
+PCAPS_LDLIBS := -lpcap
+
+all: $(PCAPS_LIB) $(PCAPS_TEST_BINS) $(PCAPS_GEN)
+
+$(PCAPS_OBJS) $(PCAPS_TEST_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/pcaps/gen/gen_captures.o \
+	$(BUILD)/cli/pcap_cmd.o: CFLAGS += -Ipcaps
+
+$(PCAPS_LIB): $(PCAPS_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/pcaps/tests/%: $(BUILD)/pcaps/tests/%.o $(PCAPS_LIB) $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(PCAPS_LIB) $(LIB) $(TEST_LDLIBS) $(PCAPS_LDLIBS)
+
+$(PCAPS_GEN): $(BUILD)/pcaps/gen/gen_captures.o $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(PCAPS_LDLIBS)
+
+# The icelab binary: the archive, then libicelab.a again (the archive uses
+# the codec), appended to whatever LDLIBS holds when it links.
+$(ICELAB): $(PCAPS_LIB)
+$(ICELAB): LDLIBS += $(PCAPS_LIB) $(LIB) -ljansson $(PCAPS_LDLIBS)
+
+.PHONY: pcaps-captures fuzz-pcap-reader pcaps-fuzz-smoke pcaps-fuzz-replay
+pcaps-captures: $(PCAPS_GEN)
+	$(PCAPS_GEN) pcaps/captures
+
+# ---- fuzzing: same compiler and flags as mk/fuzz.mk (FUZZ_* variables).
+PCAPS_FUZZ_OBJS := $(PCAPS_SRCS:%.c=$(FUZZ_BUILD)/libfuzzer/obj/%.o)
+PCAPS_FUZZ_BIN := $(FUZZ_BUILD)/libfuzzer/pcap_reader
+
+fuzz-pcap-reader: $(PCAPS_FUZZ_BIN)
+fuzz-build-libfuzzer: $(PCAPS_FUZZ_BIN)
+
+$(PCAPS_FUZZ_OBJS) $(FUZZ_BUILD)/libfuzzer/obj/fuzz/pcap_reader.o: FUZZ_LF_CFLAGS += -Ipcaps
+
+$(PCAPS_FUZZ_BIN): $(FUZZ_BUILD)/libfuzzer/obj/fuzz/pcap_reader.o $(PCAPS_FUZZ_OBJS) \
+		$(FUZZ_BUILD)/libfuzzer/libicelab.a
+	$(FUZZ_CC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(PCAPS_LDLIBS)
+
+pcaps-fuzz-replay: $(PCAPS_FUZZ_BIN)
+	@bash pcaps/tests/fuzz/replay.sh $(PCAPS_FUZZ_BIN)
+
+pcaps-fuzz-smoke: $(PCAPS_FUZZ_BIN)
+	@FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) bash pcaps/tests/fuzz/smoke.sh $(PCAPS_FUZZ_BIN) \
+		$(FUZZ_BUILD)/smoke/pcap_reader
+
+.SECONDARY: $(PCAPS_FUZZ_OBJS) $(FUZZ_BUILD)/libfuzzer/obj/fuzz/pcap_reader.o
+
+-include $(PCAPS_OBJS:.o=.d) $(PCAPS_TEST_SRCS:%.c=$(BUILD)/%.d) \
+	$(BUILD)/pcaps/gen/gen_captures.d $(PCAPS_FUZZ_OBJS:.o=.d)
+
+# A stand-alone `icelab pcap` (pcaps/tests/pcap_main.c) for the shell tests.
+PCAPS_MAIN := $(BUILD)/pcaps/tests/pcap_main
+all: $(PCAPS_MAIN)
+$(BUILD)/pcaps/tests/pcap_main.o: CFLAGS += -Ipcaps -Icli
+$(PCAPS_MAIN): $(BUILD)/pcaps/tests/pcap_main.o $(BUILD)/cli/pcap_cmd.o $(BUILD)/cli/util.o \
+		$(PCAPS_LIB) $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $(filter %.o,$^) $(PCAPS_LIB) $(LIB) $(LDLIBS) \
+		$(PCAPS_LDLIBS)

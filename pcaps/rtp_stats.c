@@ -1,0 +1,181 @@
+/* RTP stream statistics per direction and SSRC (RFC 3550): packets,
+ * payload bytes, extended highest sequence number and loss (§6.4.1,
+ * A.1, A.3: lost = expected - received, negative with duplicates),
+ * duplicates and reordering (a 128-entry window behind the highest
+ * sequence number), and interarrival jitter (§6.4.1, A.8) where the
+ * payload type's clock rate is known (RFC 3551 static types). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcaps_internal.h"
+
+/* RFC 3551 §6, Table 4 and 5: static payload types and their clocks. */
+uint32_t pa_rtp_clock_rate(uint8_t pt)
+{
+	switch (pt) {
+	case 0: case 3: case 4: case 5: case 7: case 8: case 9: case 12: case 13: case 15:
+	case 18:
+		return 8000;
+	case 6:
+		return 16000;
+	case 10: case 11:
+		return 44100;
+	case 16:
+		return 11025;
+	case 17:
+		return 22050;
+	case 14: case 25: case 26: case 28: case 31: case 32: case 33: case 34:
+		return 90000;
+	default:
+		return 0;
+	}
+}
+
+int64_t pa_rtp_expected(const pa_rtp_stream *s)
+{
+	if (!s->packets)
+		return 0;
+	return (int64_t)(s->cycles + s->max_seq) - (int64_t)s->base_seq + 1;
+}
+
+int64_t pa_rtp_lost(const pa_rtp_stream *s)
+{
+	return pa_rtp_expected(s) - (int64_t)s->packets;
+}
+
+static bool window_test(const pa_rtp_stream *s, unsigned back)
+{
+	return (s->window[back / 32] >> (back % 32)) & 1u;
+}
+
+static void window_set(pa_rtp_stream *s, unsigned back)
+{
+	s->window[back / 32] |= 1u << (back % 32);
+}
+
+/* Moves the window forward by n sequence numbers. */
+static void window_advance(pa_rtp_stream *s, unsigned n)
+{
+	if (n >= 128) {
+		memset(s->window, 0, sizeof s->window);
+		return;
+	}
+	while (n > 0) {
+		unsigned step = n > 31 ? 31 : n;
+		for (int i = 3; i >= 0; i--) {
+			uint32_t carry = i > 0 ? s->window[i - 1] >> (32 - step) : 0;
+			s->window[i] = (s->window[i] << step) | carry;
+		}
+		n -= step;
+	}
+}
+
+static void sequence(pa_rtp_stream *s, uint16_t seq)
+{
+	if (s->packets == 1) {
+		s->base_seq = seq;
+		s->max_seq = seq;
+		window_set(s, 0);
+		return;
+	}
+	uint16_t ahead = (uint16_t)(seq - s->max_seq);
+	if (ahead == 0) {
+		s->duplicates++;
+	} else if (ahead < 0x8000) {
+		if (seq < s->max_seq)
+			s->cycles += 65536;
+		s->max_seq = seq;
+		window_advance(s, ahead);
+		window_set(s, 0);
+	} else {
+		unsigned back = (uint16_t)(s->max_seq - seq);
+		if (back < 128 && window_test(s, back)) {
+			s->duplicates++;
+		} else {
+			s->reordered++;
+			if (back < 128)
+				window_set(s, back);
+		}
+	}
+}
+
+/* RFC 3550 A.8: J(i) = J(i-1) + (|D(i-1,i)| - J(i-1))/16. */
+static void jitter(pa_rtp_stream *s, uint64_t ts_us, uint32_t rtp_ts)
+{
+	if (!s->clock_rate)
+		return;
+	/* Arrival in timestamp units, from the stream's first packet so the
+	 * product cannot overflow. */
+	uint64_t since = ts_us >= s->first_us ? ts_us - s->first_us : 0;
+	int64_t arrival = (int64_t)((since * (uint64_t)s->clock_rate) / US_PER_S);
+	int64_t transit = arrival - (int64_t)rtp_ts;
+	if (s->have_transit) {
+		int64_t d = transit - s->transit;
+		/* The RTP timestamp wraps at 2^32: take the difference modulo. */
+		d = (int64_t)(int32_t)(uint32_t)d;
+		if (d < 0)
+			d = -d;
+		s->jitter += ((double)d - s->jitter) / 16.0;
+		if (s->jitter > s->jitter_max)
+			s->jitter_max = s->jitter;
+		s->jitter_sum += s->jitter;
+		s->jitter_n++;
+	}
+	s->transit = transit;
+	s->have_transit = true;
+}
+
+void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *p, size_t len)
+{
+	/* RFC 3550 §5.1: fixed header, CSRC list, extension, padding. */
+	if (len < 12 || (p[0] >> 6) != 2)
+		return;
+	size_t hdr = 12 + (size_t)(p[0] & 0x0f) * 4;
+	if (hdr > len)
+		return;
+	if (p[0] & 0x10) {
+		if (hdr + 4 > len)
+			return;
+		hdr += 4 + (size_t)pa_be16(p + hdr + 2) * 4;
+		if (hdr > len)
+			return;
+	}
+	size_t payload = len - hdr;
+	if (p[0] & 0x20) {
+		uint8_t pad = p[len - 1];
+		if (pad == 0 || pad > payload)
+			return;
+		payload -= pad;
+	}
+	struct {
+		pa_tuple_key tuple;
+		uint32_t ssrc;
+	} key;
+	memset(&key, 0, sizeof key);
+	pa_key_tuple(&key.tuple, pkt->transport, pkt->relayed, &pkt->src, &pkt->dst);
+	key.ssrc = pa_be32(p + 8);
+	bool created;
+	pa_rtp_stream *s = pa_table_get(&a->rtp_streams, &key, sizeof *s, &created);
+	if (!s)
+		return;
+	uint8_t pt = p[1] & 0x7f;
+	if (created) {
+		s->src = pkt->src;
+		s->dst = pkt->dst;
+		s->transport = pkt->transport;
+		s->relayed = pkt->relayed;
+		s->payload_type = pt;
+		s->clock_rate = pa_rtp_clock_rate(pt);
+		s->first_frame = pkt->frame;
+		s->first_us = pkt->ts_us;
+	} else if (pt != s->payload_type) {
+		s->pt_changed = true;
+	}
+	s->packets++;
+	s->bytes += payload;
+	s->last_frame = pkt->frame;
+	s->last_us = pkt->ts_us;
+	sequence(s, pa_be16(p + 2));
+	if (pt == s->payload_type)
+		jitter(s, pkt->ts_us, pa_be32(p + 4));
+}

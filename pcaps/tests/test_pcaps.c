@@ -1,0 +1,314 @@
+/* Unit tests of the capture analyser: the hash table, RTP sequence
+ * accounting (RFC 3550 A.1: loss, duplicates, reordering, wrap), jitter
+ * (A.8), link layers, IPv4/IPv6 fragment reassembly and its bounds, TCP
+ * reassembly of STUN across and within segments, and TURN unwrapping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "icelab/channeldata.h"
+#include "icelab/stun.h"
+#include "pcaps.h"
+#include "pcaps_internal.h"
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* An IPv4 packet (raw link type) with a UDP or TCP payload. */
+static size_t ipv4(uint8_t *out, uint8_t proto, uint16_t id, uint16_t frag, const uint8_t *l4,
+		   size_t len)
+{
+	memset(out, 0, 20);
+	out[0] = 0x45;
+	put16(out + 2, (uint16_t)(20 + len));
+	put16(out + 4, id);
+	put16(out + 6, frag);
+	out[8] = 64;
+	out[9] = proto;
+	const uint8_t src[4] = {192, 0, 2, 1}, dst[4] = {198, 51, 100, 2};
+	memcpy(out + 12, src, 4);
+	memcpy(out + 16, dst, 4);
+	memcpy(out + 20, l4, len);
+	return 20 + len;
+}
+
+static size_t udp_l4(uint8_t *out, const uint8_t *data, size_t len)
+{
+	put16(out, 4000);
+	put16(out + 2, 5000);
+	put16(out + 4, (uint16_t)(8 + len));
+	put16(out + 6, 0);
+	memcpy(out + 8, data, len);
+	return 8 + len;
+}
+
+static size_t rtp_pkt(uint8_t *out, uint16_t seq, uint32_t ts)
+{
+	memset(out, 0xd5, 172);
+	out[0] = 0x80;
+	out[1] = 0; /* PCMU, 8000 Hz */
+	put16(out + 2, seq);
+	put32(out + 4, ts);
+	put32(out + 8, 0xabcdef01);
+	return 172;
+}
+
+static void feed_udp(il_pcap_analysis *a, uint64_t ts, const uint8_t *data, size_t len)
+{
+	static uint8_t l4[2048], pkt[2100];
+	size_t n = udp_l4(l4, data, len);
+	n = ipv4(pkt, 17, 1, 0, l4, n);
+	il_pcap_feed_frame(a, DLT_RAW, ts, pkt, n);
+}
+
+static pa_rtp_stream *only_stream(il_pcap_analysis *a)
+{
+	assert_int_equal(a->rtp_streams.count, 1);
+	for (size_t i = 0; i < a->rtp_streams.cap; i++)
+		if (a->rtp_streams.slots[i])
+			return a->rtp_streams.slots[i];
+	return NULL;
+}
+
+static void test_table_insert_find_remove_many(void **state)
+{
+	(void)state;
+	pa_table t;
+	pa_table_init(&t, 4);
+	for (uint32_t i = 0; i < 5000; i++) {
+		bool created;
+		uint32_t *e = pa_table_get(&t, &i, 8, &created);
+		assert_non_null(e);
+		assert_true(created);
+		e[1] = i * 3;
+	}
+	for (uint32_t i = 0; i < 5000; i += 2)
+		pa_table_remove(&t, &i);
+	assert_int_equal(t.count, 2500);
+	for (uint32_t i = 0; i < 5000; i++) {
+		uint32_t *e = pa_table_find(&t, &i);
+		if (i % 2)
+			assert_true(e && e[1] == i * 3);
+		else
+			assert_null(e);
+	}
+	pa_table_free(&t);
+}
+
+static void test_rtp_counts_loss_duplicate_reorder(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	uint8_t p[200];
+	/* 1 2 4 4 6 5 7: 3 lost, one duplicate (4), one reordered (5) */
+	const uint16_t seqs[] = {1, 2, 4, 4, 6, 5, 7};
+	for (size_t i = 0; i < 7; i++)
+		feed_udp(a, 1000000 + i * 20000, p, rtp_pkt(p, seqs[i], seqs[i] * 160u));
+	pa_rtp_stream *s = only_stream(a);
+	assert_int_equal(s->packets, 7);
+	assert_int_equal(pa_rtp_expected(s), 7);
+	assert_int_equal(pa_rtp_lost(s), 0); /* RFC 3550: duplicates offset losses */
+	assert_int_equal(s->duplicates, 1);
+	assert_int_equal(s->reordered, 1);
+	assert_int_equal(s->bytes, 7 * 160);
+	il_pcap_analysis_free(a);
+}
+
+static void test_rtp_sequence_wrap_counts_cycles(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	uint8_t p[200];
+	uint16_t seq = 65530;
+	for (int i = 0; i < 20; i++, seq++) {
+		if (i == 10)
+			continue; /* seq 4 lost, after the wrap */
+		feed_udp(a, 1000000 + (uint64_t)i * 20000, p, rtp_pkt(p, seq, (uint32_t)i * 160));
+	}
+	pa_rtp_stream *s = only_stream(a);
+	assert_int_equal(s->cycles, 65536);
+	assert_int_equal(pa_rtp_expected(s), 20);
+	assert_int_equal(pa_rtp_lost(s), 1);
+	il_pcap_analysis_free(a);
+}
+
+/* RFC 3550 A.8: a packet 10 ms late after steady 20 ms spacing adds
+ * 80 timestamp units / 16 to J. */
+static void test_rtp_jitter_follows_rfc3550(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	uint8_t p[200];
+	for (int i = 0; i < 5; i++)
+		feed_udp(a, 1000000 + (uint64_t)i * 20000, p, rtp_pkt(p, (uint16_t)i, (uint32_t)i * 160));
+	feed_udp(a, 1000000 + 5 * 20000 + 10000, p, rtp_pkt(p, 5, 5 * 160));
+	pa_rtp_stream *s = only_stream(a);
+	assert_true(s->jitter > 4.99 && s->jitter < 5.01);
+	il_pcap_analysis_free(a);
+}
+
+static void test_ipv4_fragments_reassembled_out_of_order(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	uint8_t data[1500], l4[1600], pkt[1700];
+	memset(data, 0, sizeof data);
+	size_t n = udp_l4(l4, data, rtp_pkt(data, 7, 0)); /* 180 bytes */
+	/* fragments of 96 and 84 bytes, last one first */
+	size_t m = ipv4(pkt, 17, 9, 96 / 8, l4 + 96, n - 96);
+	il_pcap_feed_frame(a, DLT_RAW, 1000, pkt, m);
+	assert_int_equal(a->reassembled, 0);
+	m = ipv4(pkt, 17, 9, 0x2000, l4, 96);
+	il_pcap_feed_frame(a, DLT_RAW, 2000, pkt, m);
+	assert_int_equal(a->reassembled, 1);
+	assert_int_equal(a->kinds[KIND_RTP], 1);
+	/* a fragment reaching past 65535 bytes is dropped, not written */
+	m = ipv4(pkt, 17, 10, 0x2000 | 8190, l4, 96);
+	il_pcap_feed_frame(a, DLT_RAW, 3000, pkt, m);
+	assert_int_equal(a->fragments_dropped, 1);
+	il_pcap_analysis_free(a);
+}
+
+static void test_link_types_reach_ip(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	uint8_t data[200], l4[300], ip[400], frame[500];
+	size_t n = udp_l4(l4, data, rtp_pkt(data, 1, 0));
+	n = ipv4(ip, 17, 1, 0, l4, n);
+	/* Ethernet with two VLAN tags */
+	memset(frame, 0, 12);
+	put16(frame + 12, 0x88a8);
+	put16(frame + 16, 0x8100);
+	put16(frame + 20, 0x0800);
+	memcpy(frame + 22, ip, n);
+	il_pcap_feed_frame(a, DLT_EN10MB, 1, frame, 22 + n);
+	/* Linux cooked v1 and v2 */
+	memset(frame, 0, 20);
+	put16(frame + 14, 0x0800);
+	memcpy(frame + 16, ip, n);
+	il_pcap_feed_frame(a, DLT_LINUX_SLL, 2, frame, 16 + n);
+	memset(frame, 0, 20);
+	put16(frame, 0x0800);
+	memcpy(frame + 20, ip, n);
+	il_pcap_feed_frame(a, DLT_LINUX_SLL2, 3, frame, 20 + n);
+	/* BSD null, both byte orders of AF_INET */
+	uint32_t af = 2;
+	memcpy(frame, &af, 4);
+	memcpy(frame + 4, ip, n);
+	il_pcap_feed_frame(a, DLT_NULL, 4, frame, 4 + n);
+	put32(frame, 2);
+	il_pcap_feed_frame(a, DLT_LOOP, 5, frame, 4 + n);
+	assert_int_equal(a->ipv4, 5);
+	assert_int_equal(a->kinds[KIND_RTP], 5);
+	/* truncated link headers are counted, not read */
+	il_pcap_feed_frame(a, DLT_EN10MB, 6, frame, 10);
+	il_pcap_feed_frame(a, DLT_LINUX_SLL2, 7, frame, 19);
+	assert_int_equal(a->truncated, 2);
+	il_pcap_analysis_free(a);
+}
+
+static size_t tcp_seg(uint8_t *out, uint32_t seq, uint8_t flags, const uint8_t *data, size_t len)
+{
+	uint8_t l4[4096];
+	memset(l4, 0, 20);
+	put16(l4, 4000);
+	put16(l4 + 2, 3478);
+	put32(l4 + 4, seq);
+	l4[12] = 5 << 4;
+	l4[13] = flags;
+	if (len)
+		memcpy(l4 + 20, data, len);
+	return ipv4(out, 6, 1, 0, l4, 20 + len);
+}
+
+static size_t binding(uint8_t *out, uint8_t id)
+{
+	uint8_t tid[12] = {id};
+	il_stun_builder b;
+	il_stun_builder_init(&b, out, 512, IL_STUN_BINDING, IL_STUN_REQUEST, tid);
+	il_stun_add_string(&b, IL_ATTR_SOFTWARE, "icelab test", 11);
+	return il_stun_builder_finish(&b, NULL);
+}
+
+/* RFC 8489 §6.2.2: messages back to back on a stream, cut anywhere. */
+static void test_tcp_reassembles_stun_across_and_within_segments(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	uint8_t stream[2048], pkt[4200];
+	size_t n = 0;
+	for (uint8_t i = 1; i <= 3; i++)
+		n += binding(stream + n, i);
+	n += il_channeldata_encode(stream + n, sizeof stream - n, 0x4000, (const uint8_t *)"abc", 3,
+				   true);
+	uint32_t seq = 100;
+	il_pcap_feed_frame(a, DLT_RAW, 1, pkt, tcp_seg(pkt, seq - 1, 0x02, NULL, 0));
+	/* cut at 7 and 50 bytes: the first message spans two segments, the
+	 * third segment carries the rest */
+	size_t cuts[] = {0, 7, 50, n};
+	for (int i = 0; i < 3; i++) {
+		size_t len = cuts[i + 1] - cuts[i];
+		il_pcap_feed_frame(a, DLT_RAW, (uint64_t)i + 2, pkt,
+				   tcp_seg(pkt, seq + (uint32_t)cuts[i], 0x18, stream + cuts[i], len));
+	}
+	/* a retransmission of the middle segment changes nothing */
+	il_pcap_feed_frame(a, DLT_RAW, 9, pkt, tcp_seg(pkt, seq + 7, 0x18, stream + 7, 43));
+	assert_int_equal(a->stun_counts[IL_STUN_BINDING][IL_STUN_REQUEST], 3);
+	assert_int_equal(a->kinds[KIND_CHANNELDATA], 1);
+	assert_int_equal(a->tcp_retransmitted, 1);
+	assert_int_equal(a->tcp_gaps, 0);
+	il_pcap_analysis_free(a);
+}
+
+/* A Send indication's DATA is analysed as relayed address -> peer. */
+static void test_send_indication_unwrapped_as_relayed_flow(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	uint8_t msg[512], data[200];
+	uint8_t tid[12] = {42};
+	il_addr peer;
+	il_addr_parse("203.0.113.9:6000", &peer);
+	il_stun_builder b;
+	il_stun_builder_init(&b, msg, sizeof msg, IL_STUN_SEND, IL_STUN_INDICATION, tid);
+	il_stun_add_xor_addr(&b, IL_ATTR_XOR_PEER_ADDRESS, &peer);
+	il_stun_add_raw(&b, IL_ATTR_DATA, data, rtp_pkt(data, 1, 0));
+	size_t n = il_stun_builder_finish(&b, NULL);
+	feed_udp(a, 1, msg, n);
+	assert_int_equal(a->stun_counts[IL_STUN_SEND][IL_STUN_INDICATION], 1);
+	assert_int_equal(a->relayed_kinds[KIND_RTP], 1);
+	pa_rtp_stream *s = only_stream(a);
+	assert_true(s->relayed);
+	assert_true(il_addr_equal(&s->dst, &peer));
+	il_pcap_analysis_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_insert_find_remove_many),
+		cmocka_unit_test(test_rtp_counts_loss_duplicate_reorder),
+		cmocka_unit_test(test_rtp_sequence_wrap_counts_cycles),
+		cmocka_unit_test(test_rtp_jitter_follows_rfc3550),
+		cmocka_unit_test(test_ipv4_fragments_reassembled_out_of_order),
+		cmocka_unit_test(test_link_types_reach_ip),
+		cmocka_unit_test(test_tcp_reassembles_stun_across_and_within_segments),
+		cmocka_unit_test(test_send_indication_unwrapped_as_relayed_flow),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
