@@ -2,6 +2,7 @@
  * verbs"). main() only dispatches; each verb parses its own flags. */
 #include "cli.h"
 #include "pcap_cmd.h"
+#include "serve_cmd.h"
 #include "sim_cmd.h"
 
 #include <string.h>
@@ -13,7 +14,7 @@ typedef struct verb {
 } verb;
 
 static const verb verbs[] = {
-	{"serve", NULL, "the reference STUN/TURN server"},
+	{"serve", il_cmd_serve, "the reference STUN/TURN server"},
 	{"probe", NULL, "STUN client: binding, NAT behaviour discovery, TURN allocate"},
 	{"check", NULL, "run conformance suites against a target, write reports"},
 	{"sim", il_cmd_sim, "run NAT-simulator scenarios and matrices"},

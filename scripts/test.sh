@@ -42,11 +42,11 @@ for t in build/asan/ref/*/tests/test_* build/asan/sim/tests/test_* build/asan/pc
 	count_cmocka "asan $(basename "$t")" "$t"
 done
 run_step "asan vectors" build/asan/vectors/vector_runner vectors
-for t in */tests/*.sh; do
+for t in */tests/*.sh */*/tests/*.sh; do
 	[ -f "$t" ] || continue
 	run_step "script $t" bash "$t"
 done
-for t in */tests/*.py; do
+for t in */tests/*.py */*/tests/*.py; do
 	[ -f "$t" ] || continue
 	run_step "script $t" python3 "$t"
 done

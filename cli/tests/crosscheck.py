@@ -1007,7 +1007,7 @@ def check_exit_codes(binary, valid, malformed, fails):
          '"attributes":[{"name":"MESSAGE-INTEGRITY"}]}'],
         ["stun", "frobnicate"],
         ["frobnicate"],
-        ["serve"], ["probe"], ["check"], ["sim"], ["pcap"],
+        ["probe"], ["check"], ["sim"], ["pcap"], ["serve", "--bogus"],
     ]
     for args in usage:
         rc, out, err = run(binary, args, "")

@@ -1,0 +1,9 @@
+/* `icelab serve`: the reference STUN/TURN server (ref/io drives the core). */
+#ifndef ICELAB_SERVE_CMD_H
+#define ICELAB_SERVE_CMD_H
+
+/* argv[0] is "serve". Exit status: 0 after a clean stop or a done action,
+ * 2 on bad usage, a bad configuration, or sockets/TLS that cannot be set up. */
+int il_cmd_serve(int argc, char **argv);
+
+#endif

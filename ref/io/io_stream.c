@@ -1,0 +1,271 @@
+/* TCP and TLS clients (RFC 8656 §3.1, RFC 8489 §6.2.2-6.2.3): a
+ * listener per worker (SO_REUSEPORT), a bufferevent per connection
+ * (OpenSSL for TLS 1.2 and 1.3), and il_stream to cut STUN messages and
+ * ChannelData out of the byte stream. A connection's stream buffer is
+ * allocated once, when it is accepted. */
+#include "io_internal.h"
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+
+#include "icelab/channeldata.h"
+
+struct io_conn {
+	struct bufferevent *bev;
+	il_five_tuple ft;
+	io_core *core;
+	il_stream st;
+	io_conn *next; /* hash chain */
+	uint8_t buf[IO_STREAM_CAP];
+};
+
+static size_t conn_hash(const il_five_tuple *ft)
+{
+	uint32_t h = 2166136261u;
+	size_t n = ft->remote.family == IL_AF_INET ? 4 : 16;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ft->remote.ip[i]) * 16777619u;
+	h = (h ^ ft->remote.port) * 16777619u;
+	h = (h ^ ft->local.port) * 16777619u;
+	return h % IO_CONN_BUCKETS;
+}
+
+static bool ft_equal(const il_five_tuple *a, const il_five_tuple *b)
+{
+	return a->transport == b->transport && il_addr_equal(&a->remote, &b->remote) &&
+	       il_addr_equal(&a->local, &b->local);
+}
+
+static io_conn *conn_find(io_worker *w, const il_five_tuple *ft)
+{
+	for (io_conn *c = w->conns[conn_hash(ft)]; c; c = c->next)
+		if (ft_equal(&c->ft, ft))
+			return c;
+	return NULL;
+}
+
+static void conn_unlink(io_worker *w, io_conn *conn)
+{
+	for (io_conn **pp = &w->conns[conn_hash(&conn->ft)]; *pp; pp = &(*pp)->next) {
+		if (*pp == conn) {
+			*pp = conn->next;
+			w->conn_count--;
+			return;
+		}
+	}
+}
+
+/* Closes the connection; tell_core says whether the core should drop the
+ * allocation on it (not at shutdown, when the cores go anyway). */
+static void conn_close(io_conn *conn, bool tell_core)
+{
+	io_worker *w = conn->core->w;
+	conn_unlink(w, conn);
+	w->counters.tcp_closed++;
+	if (tell_core) {
+		il_turn_server_client_closed(conn->core->srv, &conn->ft, io_now_ms());
+		io_tx_flush(w);
+		io_core_update_timer(conn->core);
+	}
+	bufferevent_free(conn->bev);
+	free(conn);
+}
+
+void io_stream_send(io_worker *w, const il_five_tuple *ft, const uint8_t *data, size_t len)
+{
+	io_conn *conn = conn_find(w, ft);
+	if (!conn)
+		return;
+	struct evbuffer *out = bufferevent_get_output(conn->bev);
+	if (evbuffer_get_length(out) + len > IO_STREAM_MAX_BACKLOG) {
+		w->counters.tcp_backlog_dropped++;
+		return;
+	}
+	bufferevent_write(conn->bev, data, len);
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	io_conn *conn = arg;
+	io_worker *w = conn->core->w;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t chunk[16384];
+	bool broken = false;
+	w->now_ms = io_now_ms();
+	while (!broken && evbuffer_get_length(in) > 0) {
+		size_t room = conn->st.cap - (conn->st.end - conn->st.start);
+		size_t want = room < sizeof chunk ? room : sizeof chunk;
+		int got = evbuffer_copyout(in, chunk, want);
+		if (got <= 0)
+			break;
+		size_t taken = il_stream_push(&conn->st, chunk, (size_t)got);
+		evbuffer_drain(in, taken);
+		il_stream_frame f;
+		il_stun_decode_error derr;
+		int r;
+		while ((r = il_stream_next(&conn->st, &f, &derr)) == 1)
+			il_turn_server_handle_client(conn->core->srv, &conn->ft, f.bytes, f.len,
+						     w->now_ms);
+		if (r < 0) {
+			broken = true;
+			w->counters.tcp_broken++;
+			if (il_log_enabled(IL_LOG_DEBUG)) {
+				char a[IL_ADDR_STRLEN];
+				il_addr_format(&conn->ft.remote, a, sizeof a);
+				il_log(IL_LOG_DEBUG, "stream from %s broken at byte %zu: %s", a,
+				       derr.offset, il_stun_err_name(derr.code));
+			}
+		} else if (taken == 0) {
+			break; /* cannot happen: a full buffer is a broken stream */
+		}
+	}
+	io_tx_flush(w);
+	io_core_update_timer(conn->core);
+	if (broken)
+		conn_close(conn, true);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	io_conn *conn = arg;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		if (il_log_enabled(IL_LOG_DEBUG)) {
+			char a[IL_ADDR_STRLEN];
+			il_addr_format(&conn->ft.remote, a, sizeof a);
+			unsigned long e = bufferevent_get_openssl_error(bev);
+			il_log(IL_LOG_DEBUG, "%s client %s: %s%s%s",
+			       conn->ft.transport == IL_TRANSPORT_TLS ? "tls" : "tcp", a,
+			       what & BEV_EVENT_EOF ? "closed" : what & BEV_EVENT_TIMEOUT ? "idle" : "error",
+			       e ? ": " : "", e ? ERR_reason_error_string(e) : "");
+		}
+		conn_close(conn, true);
+	}
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+		      int socklen, void *arg)
+{
+	(void)lev;
+	(void)socklen;
+	io_tcp_listener *l = arg;
+	io_core *core = l->core;
+	io_worker *w = core->w;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	io_conn *conn = malloc(sizeof *conn);
+	if (!conn) {
+		close(fd);
+		return;
+	}
+	memset(conn, 0, offsetof(io_conn, buf));
+	conn->core = core;
+	conn->ft.transport = l->tls ? IL_TRANSPORT_TLS : IL_TRANSPORT_TCP;
+	io_addr_from_sockaddr(sa, &conn->ft.remote);
+	conn->ft.local = l->local;
+	if (io_addr_is_wildcard(&l->local)) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			io_addr_from_sockaddr((struct sockaddr *)&ss, &conn->ft.local);
+	}
+	il_stream_init(&conn->st, conn->buf, sizeof conn->buf);
+	if (l->tls) {
+		SSL *ssl = SSL_new(w->server->ssl);
+		conn->bev = ssl ? bufferevent_openssl_socket_new(w->base, fd, ssl,
+								   BUFFEREVENT_SSL_ACCEPTING,
+								   BEV_OPT_CLOSE_ON_FREE)
+				: NULL;
+		if (conn->bev)
+			bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
+		else if (ssl)
+			SSL_free(ssl);
+	} else {
+		conn->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (!conn->bev) {
+		close(fd);
+		free(conn);
+		return;
+	}
+	bufferevent_setcb(conn->bev, conn_read, NULL, conn_event, conn);
+	struct timeval idle = {.tv_sec = w->cfg->tcp_idle_timeout_s};
+	bufferevent_set_timeouts(conn->bev, &idle, NULL);
+	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+	size_t h = conn_hash(&conn->ft);
+	conn->next = w->conns[h];
+	w->conns[h] = conn;
+	w->conn_count++;
+	w->counters.tcp_accepted++;
+}
+
+int io_tcp_socket(const il_addr *local, char *err, size_t err_len)
+{
+	int af = local->family == IL_AF_INET ? AF_INET : AF_INET6;
+	int fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, err_len, "socket: %s", strerror(errno));
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	if (af == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	struct sockaddr_storage ss;
+	socklen_t sl = io_sockaddr_from(local, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 1024) < 0) {
+		snprintf(err, err_len, "bind: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int io_tcp_listener_start(io_worker *w, io_tcp_listener *l)
+{
+	l->lev = evconnlistener_new(w->base, on_accept, l, LEV_OPT_CLOSE_ON_FREE, -1, l->fd);
+	return l->lev ? 0 : -1;
+}
+
+void io_stream_close_all(io_worker *w)
+{
+	for (size_t b = 0; b < IO_CONN_BUCKETS; b++)
+		while (w->conns[b])
+			conn_close(w->conns[b], false);
+}
+
+SSL_CTX *io_tls_context(const il_io_config *cfg, char *err, size_t err_len)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		snprintf(err, err_len, "tls: cannot create a context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, cfg->tls_min_version);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
+		snprintf(err, err_len, "cert: %s: %s", cfg->cert_file,
+			 ERR_reason_error_string(ERR_get_error()));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, err_len, "key: %s: %s", cfg->key_file,
+			 ERR_reason_error_string(ERR_get_error()));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
