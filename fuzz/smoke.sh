@@ -13,7 +13,7 @@ status=0
 for t in "$@"; do
 	work=$build/smoke/$t
 	artifacts=$build/artifacts/$t/
-	mkdir -p "$work/corpus" "$artifacts" "fuzz/seeds/$t" "fuzz/regressions/$t"
+	mkdir -p "$work/corpus" "$artifacts" "$build/corpus/$t" "fuzz/seeds/$t" "fuzz/regressions/$t"
 	# Streams need room for several frames; the others stay at libFuzzer's
 	# default of 4096 bytes.
 	max_len=4096
