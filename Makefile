@@ -86,5 +86,6 @@ include mk/fuzz.mk
 include mk/bench.mk
 include mk/sim.mk
 include mk/pcaps.mk
+include mk/ice_interop.mk
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) $(VEC_BIN).d

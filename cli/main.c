@@ -2,6 +2,7 @@
  * verbs"). main() only dispatches; each verb parses its own flags. */
 #include "cli.h"
 #include "pcap_cmd.h"
+#include "probe_cmd.h"
 #include "serve_cmd.h"
 #include "sim_cmd.h"
 
@@ -15,7 +16,7 @@ typedef struct verb {
 
 static const verb verbs[] = {
 	{"serve", il_cmd_serve, "the reference STUN/TURN server"},
-	{"probe", NULL, "STUN client: binding, NAT behaviour discovery, TURN allocate"},
+	{"probe", il_cmd_probe, "STUN client: binding, NAT behaviour discovery, TURN allocate"},
 	{"check", NULL, "run conformance suites against a target, write reports"},
 	{"sim", il_cmd_sim, "run NAT-simulator scenarios and matrices"},
 	{"pcap", il_cmd_pcap, "analyse and replay captures"},

@@ -20,7 +20,7 @@ enum opt_id {
 	O_KEY, O_TLS_MIN_VERSION, O_ALLOW_PEER, O_DENY_PEER, O_REALM, O_USER, O_USERS_FILE,
 	O_NO_REST, O_LIFETIME, O_MAX_LIFETIME, O_CHANNEL_LIFETIME, O_NONCE_LIFETIME,
 	O_MAX_ALLOCATIONS, O_MAX_ALLOCATIONS_PER_USER, O_MAX_PERMISSIONS, O_MAX_CHANNELS,
-	O_TCP_IDLE_TIMEOUT, O_NO_MD5, O_NO_SHA256, O_SOFTWARE, O_METRICS, O_LOG_LEVEL,
+	O_TCP_IDLE_TIMEOUT, O_RFC5766_CHANNELS, O_NO_MD5, O_NO_SHA256, O_SOFTWARE, O_METRICS, O_LOG_LEVEL,
 	O_LOG_JSON, O_STATE_DIR, O_REST_TTL, O_SECRET_GRACE, O_PRINT_CREDENTIALS,
 	O_ROTATE_SECRET, O_CHECK_CONFIG, O_HELP,
 	O__COUNT
@@ -39,8 +39,8 @@ static const il_io_option options[O__COUNT] = {
 	 false},
 	{"external-ip", true, "IP",
 	 "address advertised in XOR-RELAYED-ADDRESS behind 1:1 NAT, one per family", false},
-	{"other-address", true, "ADDR:PORT", "RFC 5780 second address (default: off; not yet)",
-	 false},
+	{"other-address", true, "ADDR:PORT",
+	 "RFC 5780 A2:P2 beside the first specific listen address A1:P1 (default: off)", false},
 	{"allow-private-relay", false, NULL,
 	 "allow a private or loopback relay address (default: refused, for labs only)", false},
 	{"min-port", true, "PORT", "lowest relay port (default 49152)", false},
@@ -67,6 +67,10 @@ static const il_io_option options[O__COUNT] = {
 	{"max-permissions", true, "N", "permissions per allocation (default 64)", false},
 	{"max-channels", true, "N", "channels per allocation (default 64)", false},
 	{"tcp-idle-timeout", true, "SECONDS", "close silent TCP/TLS clients (default 900)",
+	 false},
+	{"rfc5766-channels", false, NULL,
+	 "accept channels 0x4000-0x7FFF of RFC 5766 for legacy clients (default: RFC 8656, "
+	 "0x4000-0x4FFF)",
 	 false},
 	{"no-md5", false, NULL, "do not offer MD5 in PASSWORD-ALGORITHMS", false},
 	{"no-sha256", false, NULL, "do not offer SHA-256 in PASSWORD-ALGORITHMS", false},
@@ -165,6 +169,25 @@ void il_io_config_release(il_io_config *cfg)
 		tn->users = NULL;
 		tn->user_count = tn->user_cap = 0;
 	}
+}
+
+static bool io_wildcard(const il_addr *a)
+{
+	static const uint8_t zero[16];
+	return memcmp(a->ip, zero, a->family == IL_AF_INET ? 4 : 16) == 0;
+}
+
+int il_io_config_primary(const il_io_config *cfg)
+{
+	if (!cfg->other_address.family)
+		return -1;
+	for (size_t i = 0; i < cfg->listen_count; i++) {
+		const il_io_listen *l = &cfg->listen[i];
+		if (l->kind == IL_IO_LISTEN_PLAIN && l->addr.family == cfg->other_address.family &&
+		    !io_wildcard(&l->addr))
+			return (int)i;
+	}
+	return -1;
 }
 
 int il_io_config_tenant_find(const il_io_config *cfg, const char *name)
@@ -443,6 +466,9 @@ int il_io_config_set(il_io_config *cfg, const char *name, const char *value, cha
 		return set_u16(&cfg->max_channels, value, 1, 4096, err, err_len);
 	case O_TCP_IDLE_TIMEOUT:
 		return set_u32(&cfg->tcp_idle_timeout_s, value, 10, 86400, err, err_len);
+	case O_RFC5766_CHANNELS:
+		cfg->rfc5766_channels = b;
+		return 0;
 	case O_NO_MD5:
 		cfg->allow_md5 = !b;
 		return 0;
@@ -603,9 +629,23 @@ int il_io_config_finish(il_io_config *cfg, char *err, size_t err_len)
 		cfg->listen[1] = (il_io_listen){.addr = v6, .kind = IL_IO_LISTEN_PLAIN};
 		cfg->listen_count = 2;
 	}
-	if (cfg->other_address.family)
-		return fail(err, err_len,
-			    "other-address: RFC 5780 needs four listeners; not in the driver yet");
+	if (cfg->other_address.family) {
+		/* RFC 5780 §6.1: "the server needs two IP addresses (A1 and A2)
+		 * and two ports (P1 and P2)"; we listen on the four pairs. */
+		const il_addr *a2 = &cfg->other_address;
+		int primary = il_io_config_primary(cfg);
+		if (!cfg->udp)
+			return fail(err, err_len, "other-address: RFC 5780 runs over UDP (no-udp is set)");
+		if (a2->port == 0 || io_wildcard(a2))
+			return fail(err, err_len, "other-address: needs a specific ADDR:PORT");
+		if (primary < 0)
+			return fail(err, err_len, "other-address: needs a listen address of the same "
+				    "family that is not a wildcard (A1:P1)");
+		const il_addr *a1 = &cfg->listen[primary].addr;
+		if (memcmp(a1->ip, a2->ip, sizeof a1->ip) == 0 || a1->port == a2->port)
+			return fail(err, err_len, "other-address: IP and port must both differ from "
+				    "the listen address (RFC 5780 §6.1)");
+	}
 	if (cfg->min_port > cfg->max_port)
 		return fail(err, err_len, "min-port: %u is above max-port %u", cfg->min_port,
 			    cfg->max_port);

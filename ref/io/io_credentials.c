@@ -35,7 +35,6 @@ typedef struct io_tenant_creds {
 	char secret[2 * IL_IO_SECRET_LEN + 1]; /* the HMAC key: hex text */
 	char prev[2 * IL_IO_SECRET_LEN + 1];
 	uint64_t prev_until;  /* UNIX s; 0: no previous secret */
-	uint64_t rotated_at;  /* UNIX s when prev stopped being current */
 	uint32_t rest_ttl_s;
 } io_tenant_creds;
 
@@ -180,18 +179,6 @@ void il_io_secret_text(const uint8_t secret[IL_IO_SECRET_LEN], char out[2 * IL_I
 	hex_encode(secret, IL_IO_SECRET_LEN, out);
 }
 
-/* "when the secret was rotated", the third field of secret.previous. */
-static uint64_t rotated_at(const char *state_dir, const char *tenant)
-{
-	char path[IL_IO_PATH_MAX + 128], text[256];
-	snprintf(path, sizeof path, "%s/%s/secret.previous", state_dir, tenant);
-	unsigned long long until, at;
-	if (read_small(path, text, sizeof text) < 0 || strlen(text) < 2 * IL_IO_SECRET_LEN ||
-	    sscanf(text + 2 * IL_IO_SECRET_LEN, " %llu %llu", &until, &at) != 2)
-		return 0;
-	return at;
-}
-
 /* ---- the store ---- */
 
 static int user_cmp(const void *a, const void *b)
@@ -258,7 +245,6 @@ io_creds *io_creds_new(const il_io_config *cfg, bool secrets, char *err, size_t 
 		il_io_secret_text(prev, dst->prev);
 		OPENSSL_cleanse(secret, sizeof secret);
 		OPENSSL_cleanse(prev, sizeof prev);
-		dst->rotated_at = rotated_at(cfg->state_dir, src->name);
 		dst->rest = true;
 	}
 	return c;
@@ -290,31 +276,31 @@ void io_creds_replace(io_creds *c, io_creds *fresh)
 	io_creds_free(fresh);
 }
 
-/* REST: "expiry:user" with a UNIX time still ahead (draft §4.2). */
-static bool rest_key(const io_tenant_creds *t, const char *realm, const char *username,
-		     enum il_stun_password_algorithm alg, uint64_t now_s, il_stun_key *key)
+/* REST (draft §4.2, §5.2): il_rest_long_term_keys checks the username
+ * (decimal EXPIRY, a colon, a user; EXPIRY still ahead) and gives the key
+ * of the current secret and, while its grace lasts, of the previous one. */
+static size_t rest_keys(const io_tenant_creds *t, const char *realm, const char *username,
+			enum il_stun_password_algorithm alg, uint64_t now_s,
+			il_stun_key keys[IL_TURN_MAX_KEYS])
 {
-	uint64_t expiry;
-	const char *user;
-	if (il_rest_username_parse(username, &expiry, &user) != IL_REST_OK || expiry <= now_s)
-		return false;
-	/* One key per lookup: a credential issued before the rotation (its
-	 * expiry minus our TTL precedes it) was made with the previous
-	 * secret, while that secret's grace lasts. */
-	const char *secret = t->secret;
-	if (t->prev_until > now_s && expiry < t->rotated_at + t->rest_ttl_s)
-		secret = t->prev;
-	char password[IL_REST_PASSWORD_SIZE];
-	if (il_rest_password((const uint8_t *)secret, strlen(secret), username, password) !=
-	    IL_REST_OK)
-		return false;
-	return il_stun_key_long_term(key, alg, username, realm, password) == IL_STUN_OK;
+	il_rest_verifier v = {
+		.secret = (const uint8_t *)t->secret,
+		.secret_len = strlen(t->secret),
+		.previous = t->prev_until ? (const uint8_t *)t->prev : NULL,
+		.previous_len = t->prev_until ? strlen(t->prev) : 0,
+		.previous_until_s = t->prev_until,
+	};
+	size_t n = 0;
+	if (il_rest_long_term_keys(&v, username, realm, alg, now_s, keys, &n) != IL_REST_OK)
+		return 0;
+	return n;
 }
 
-bool io_creds_lookup(io_creds *c, int tenant, const char *realm, const char *username,
-		     enum il_stun_password_algorithm alg, uint64_t now_s, il_stun_key *key)
+size_t io_creds_lookup(io_creds *c, int tenant, const char *realm, const char *username,
+		       enum il_stun_password_algorithm alg, uint64_t now_s,
+		       il_stun_key keys[IL_TURN_MAX_KEYS])
 {
-	bool found = false;
+	size_t found = 0;
 	pthread_rwlock_rdlock(&c->lock);
 	if (tenant >= 0 && (size_t)tenant < c->count) {
 		const io_tenant_creds *t = &c->tenants[tenant];
@@ -322,13 +308,13 @@ bool io_creds_lookup(io_creds *c, int tenant, const char *realm, const char *use
 			io_user_key probe = {.name = (char *)username};
 			const io_user_key *u = bsearch(&probe, t->users, t->count, sizeof *u, user_cmp);
 			if (u && alg == IL_STUN_PWALG_SHA256 && u->has_sha256) {
-				*key = u->sha256;
-				found = true;
+				keys[0] = u->sha256;
+				found = 1;
 			} else if (u && alg == IL_STUN_PWALG_MD5 && u->has_md5) {
-				*key = u->md5;
-				found = true;
+				keys[0] = u->md5;
+				found = 1;
 			} else if (!u && t->rest) {
-				found = rest_key(t, realm, username, alg, now_s, key);
+				found = rest_keys(t, realm, username, alg, now_s, keys);
 			}
 		}
 	}

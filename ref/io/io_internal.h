@@ -73,12 +73,15 @@ typedef struct io_relay {
 	int fd;
 	il_addr addr;
 	bool df;
+	bool tcp;                  /* RFC 6062: a listening TCP socket (lev) */
 	struct event *ev;
+	struct evconnlistener *lev;
 	io_core *core;
 	struct io_relay *next; /* hash chain */
 } io_relay;
 
 typedef struct io_conn io_conn;
+typedef struct io_peer_conn io_peer_conn;
 
 typedef union io_cmsg_buf {
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
@@ -112,7 +115,9 @@ struct io_worker {
 	bool started;
 	io_core cores[IL_IO_MAX_TENANTS];
 	size_t core_count;
-	io_udp_listener udp[IL_IO_MAX_LISTEN];
+	/* The listeners, then the three RFC 5780 ones (A1:P2, A2:P1, A2:P2)
+	 * when other-address is set. */
+	io_udp_listener udp[IL_IO_MAX_LISTEN + 3];
 	size_t udp_count;
 	io_tcp_listener tcp[IL_IO_MAX_LISTEN];
 	size_t tcp_count;
@@ -121,6 +126,7 @@ struct io_worker {
 	uint64_t relay_closes; /* bumped by io_relay_close: loops re-check */
 	io_conn *conns[IO_CONN_BUCKETS];
 	size_t conn_count;
+	io_peer_conn *peer_conns; /* RFC 6062 peer data connections (a list) */
 	io_rxq rx;
 	io_txq tx;
 	struct event *reload_ev, *stats_ev;
@@ -196,6 +202,10 @@ int io_relay_open(io_core *c, uint8_t family, bool even_port, bool reserve_next,
 void io_relay_close(io_core *c, const il_addr *relayed);
 io_relay *io_relay_find(io_worker *w, const il_addr *a);
 void io_relay_close_all(io_worker *w);
+/* RFC 6062: a listening TCP relay (relay_open with IL_TRANSPORT_TCP). */
+int io_relay_open_tcp(io_core *c, uint8_t family, il_addr *relayed);
+/* A TCP socket bound to relayed (SO_REUSEPORT, beside its listener). */
+int io_tcp_relay_socket(const il_addr *relayed);
 void io_reservations_expire(io_server *s, uint64_t now_ms);
 void io_reservations_free(io_server *s);
 
@@ -204,6 +214,15 @@ int io_tcp_socket(const il_addr *local, char *err, size_t err_len);
 int io_tcp_listener_start(io_worker *w, io_tcp_listener *l);
 void io_stream_send(io_worker *w, const il_five_tuple *ft, const uint8_t *data, size_t len);
 void io_stream_close_all(io_worker *w);
+/* RFC 6062 in the driver (io_stream.c): a peer connecting to a TCP relay
+ * (the evconnlistener callback), the core's tcp_connect, tcp_bind and
+ * tcp_close. Bytes are spliced between the client data connection and the
+ * peer data connection without the core. */
+void io_tcp_peer_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+			int socklen, void *arg);
+int io_tcp_peer_connect(io_core *c, const il_addr *relayed, const il_addr *peer, uint32_t id);
+void io_tcp_peer_bind(io_core *c, const il_five_tuple *ft, uint32_t id);
+void io_tcp_peer_close(io_core *c, uint32_t id);
 SSL_CTX *io_tls_context(const il_io_config *cfg, char *err, size_t err_len);
 
 /* io_server.c: after a batch, re-arm the core's timer if it moved. */
@@ -214,8 +233,11 @@ io_creds *io_creds_new(const il_io_config *cfg, bool secrets, char *err, size_t 
 void io_creds_free(io_creds *c);
 /* Takes fresh's content into c (under the write lock) and frees fresh. */
 void io_creds_replace(io_creds *c, io_creds *fresh);
-bool io_creds_lookup(io_creds *c, int tenant, const char *realm, const char *username,
-		     enum il_stun_password_algorithm alg, uint64_t now_s, il_stun_key *key);
+/* Every key of a user (two for REST credentials during a secret
+ * rotation): the number filled in keys, 0 for no such user. */
+size_t io_creds_lookup(io_creds *c, int tenant, const char *realm, const char *username,
+		       enum il_stun_password_algorithm alg, uint64_t now_s,
+		       il_stun_key keys[IL_TURN_MAX_KEYS]);
 bool io_creds_lookup_userhash(io_creds *c, int tenant, const char *realm,
 			      const uint8_t userhash[32], enum il_stun_password_algorithm alg,
 			      il_stun_key *key, char *username, size_t username_cap);

@@ -7,6 +7,9 @@
  * IO_RELAY_BIND_TRIES of those relay_open reports -1 and the core answers
  * 508 (Insufficient Capacity) at once instead of spinning.
  *
+ * RFC 6062 allocations get a listening TCP socket instead, on the same
+ * port range (io_relay_open_tcp); their connections are in io_stream.c.
+ *
  * EVEN-PORT with the R bit holds port+1 under an 8-byte RESERVATION-TOKEN
  * for IO_RESERVATION_S seconds; a later Allocate with the token gets it. */
 #include "io_internal.h"
@@ -62,17 +65,23 @@ io_relay *io_relay_find(io_worker *w, const il_addr *a)
 	return NULL;
 }
 
-static int bind_port(const il_addr *ip, uint16_t port)
+/* A socket of type (SOCK_DGRAM, or SOCK_STREAM for RFC 6062) bound to
+ * ip:port. TCP relays also carry SO_REUSEADDR and SO_REUSEPORT: the
+ * outgoing connections of Connect (§5.2) bind the same address. */
+static int bind_socket(const il_addr *ip, uint16_t port, int type)
 {
 	il_addr a = *ip;
 	a.port = port;
 	int af = a.family == IL_AF_INET ? AF_INET : AF_INET6;
-	int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (af == AF_INET6) {
-		int one = 1;
+	int one = 1;
+	if (af == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (type == SOCK_STREAM) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 	}
 	struct sockaddr_storage ss;
 	socklen_t sl = io_sockaddr_from(&a, &ss);
@@ -85,10 +94,21 @@ static int bind_port(const il_addr *ip, uint16_t port)
 	return fd;
 }
 
+static int bind_port(const il_addr *ip, uint16_t port)
+{
+	return bind_socket(ip, port, SOCK_DGRAM);
+}
+
+int io_tcp_relay_socket(const il_addr *relayed)
+{
+	return bind_socket(relayed, relayed->port, SOCK_STREAM);
+}
+
 /* Finds and binds a port; with even, an even one (and, with pair, port+1
- * too, into *pair_fd). Returns the fd or -1. */
-static int relay_bind(io_server *s, const il_io_config *cfg, const il_addr *ip, bool even,
-		      bool pair, uint16_t *port_out, int *pair_fd)
+ * too, into *pair_fd); with tcp, a listening TCP socket. Returns the fd
+ * or -1. */
+static int relay_bind_type(io_server *s, const il_io_config *cfg, const il_addr *ip, bool even,
+			   bool pair, uint16_t *port_out, int *pair_fd, bool tcp)
 {
 	uint32_t lo = cfg->min_port, hi = cfg->max_port, span = hi - lo + 1;
 	uint32_t start = atomic_fetch_add(&s->port_cursor, 1) % span;
@@ -109,7 +129,11 @@ static int relay_bind(io_server *s, const il_io_config *cfg, const il_addr *ip, 
 			continue;
 		}
 		binds++;
-		int fd = bind_port(ip, (uint16_t)p);
+		int fd = bind_socket(ip, (uint16_t)p, tcp ? SOCK_STREAM : SOCK_DGRAM);
+		if (fd >= 0 && tcp && listen(fd, 64) < 0) {
+			close(fd);
+			fd = -1;
+		}
 		int fd2 = fd >= 0 && pair ? bind_port(ip, (uint16_t)(p + 1)) : -1;
 		if (fd >= 0 && (!pair || fd2 >= 0)) {
 			/* Advance the shared cursor past what we took. */
@@ -128,6 +152,12 @@ static int relay_bind(io_server *s, const il_io_config *cfg, const il_addr *ip, 
 			port_release(s, ip->family, (uint16_t)(p + 1));
 	}
 	return -1;
+}
+
+static int relay_bind(io_server *s, const il_io_config *cfg, const il_addr *ip, bool even,
+		      bool pair, uint16_t *port_out, int *pair_fd)
+{
+	return relay_bind_type(s, cfg, ip, even, pair, port_out, pair_fd, false);
 }
 
 static void relay_read(evutil_socket_t fd, short what, void *arg);
@@ -156,7 +186,7 @@ static int relay_register(io_core *c, int fd, const il_addr *addr)
 }
 
 /* Takes the socket held under token; -1 when unknown, expired or of
- * another family (then it stays reserved: the core would refuse it). */
+ * another family than asked (IL_AF_NONE: any). */
 static int reservation_take(io_server *s, const uint8_t *token, uint8_t family, il_addr *addr)
 {
 	int fd = -1;
@@ -164,7 +194,8 @@ static int reservation_take(io_server *s, const uint8_t *token, uint8_t family, 
 	pthread_mutex_lock(&s->resv_lock);
 	for (size_t i = 0; i < IO_RESERVATIONS; i++) {
 		io_reservation *r = &s->resv[i];
-		if (r->fd >= 0 && r->expires_ms > now && r->addr.family == family &&
+		if (r->fd >= 0 && r->expires_ms > now &&
+		    (family == IL_AF_NONE || r->addr.family == family) &&
 		    memcmp(r->token, token, 8) == 0) {
 			fd = r->fd;
 			*addr = r->addr;
@@ -223,14 +254,16 @@ int io_relay_open(io_core *c, uint8_t family, bool even_port, bool reserve_next,
 	io_worker *w = c->w;
 	io_server *s = w->server;
 	const il_addr *ip = family == IL_AF_INET ? &s->relay_v4 : &s->relay_v6;
-	if (family != IL_AF_INET && family != IL_AF_INET6)
-		return -1;
 	il_addr addr = *ip;
 	int fd;
 	if (token) {
+		/* family is IL_AF_NONE: the reservation's, IPv4 or IPv6. */
 		fd = reservation_take(s, token, family, &addr);
 		if (fd < 0)
 			return -1;
+		family = addr.family;
+	} else if (family != IL_AF_INET && family != IL_AF_INET6) {
+		return -1;
 	} else {
 		uint16_t port = 0;
 		int pair_fd = -1;
@@ -262,8 +295,52 @@ int io_relay_open(io_core *c, uint8_t family, bool even_port, bool reserve_next,
 	return 0;
 }
 
+/* RFC 6062 §5.1: a TCP allocation's relayed address is a listening TCP
+ * socket; peers that connect to it go to the core (§5.3). */
+int io_relay_open_tcp(io_core *c, uint8_t family, il_addr *relayed)
+{
+	io_worker *w = c->w;
+	io_server *s = w->server;
+	if (family != IL_AF_INET && family != IL_AF_INET6)
+		return -1;
+	il_addr addr = family == IL_AF_INET ? s->relay_v4 : s->relay_v6;
+	uint16_t port = 0;
+	int fd = relay_bind_type(s, w->cfg, &addr, false, false, &port, NULL, true);
+	if (fd < 0) {
+		w->counters.relay_bind_failed++;
+		return -1;
+	}
+	addr.port = port;
+	io_relay *r = calloc(1, sizeof *r);
+	if (r)
+		r->lev = evconnlistener_new(w->base, io_tcp_peer_accept, r, LEV_OPT_CLOSE_ON_FREE, -1,
+					    fd);
+	if (!r || !r->lev) {
+		free(r);
+		close(fd);
+		port_release(s, family, port);
+		return -1;
+	}
+	r->fd = fd;
+	r->addr = addr;
+	r->core = c;
+	r->tcp = true;
+	size_t h = relay_hash(&addr);
+	r->next = w->relays[h];
+	w->relays[h] = r;
+	w->relay_count++;
+	*relayed = addr;
+	return 0;
+}
+
 static void relay_free(io_worker *w, io_relay *r)
 {
+	if (r->lev) { /* closes the fd */
+		evconnlistener_free(r->lev);
+		port_release(w->server, r->addr.family, r->addr.port);
+		free(r);
+		return;
+	}
 	event_free(r->ev);
 	close(r->fd);
 	port_release(w->server, r->addr.family, r->addr.port);

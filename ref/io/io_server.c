@@ -83,8 +83,8 @@ static int cb_relay_open(void *user, uint8_t family, uint8_t transport, bool eve
 			 bool reserve_next, const uint8_t *token, il_addr *relayed,
 			 uint8_t token_out[8])
 {
-	if (transport != IL_TRANSPORT_UDP)
-		return -1; /* RFC 6062 relays: not in the driver yet */
+	if (transport == IL_TRANSPORT_TCP) /* RFC 6062 §5.1 */
+		return io_relay_open_tcp(user, family, relayed);
 	return io_relay_open(user, family, even_port, reserve_next, token, relayed, token_out);
 }
 
@@ -96,11 +96,17 @@ static void cb_relay_close(void *user, const il_addr *relayed)
 static int cb_tcp_connect(void *user, const il_addr *relayed, const il_addr *peer,
 			  uint32_t connection_id)
 {
-	(void)user;
-	(void)relayed;
-	(void)peer;
-	(void)connection_id;
-	return -1; /* RFC 6062 TCP relaying: not in the driver yet */
+	return io_tcp_peer_connect(user, relayed, peer, connection_id);
+}
+
+static void cb_tcp_bind(void *user, const il_five_tuple *ft, uint32_t connection_id)
+{
+	io_tcp_peer_bind(user, ft, connection_id);
+}
+
+static void cb_tcp_close(void *user, uint32_t connection_id)
+{
+	io_tcp_peer_close(user, connection_id);
 }
 
 static void cb_event(void *user, int event, const il_five_tuple *ft, const char *detail)
@@ -146,11 +152,12 @@ static void cb_event(void *user, int event, const il_five_tuple *ft, const char 
 	       detail ? detail : "");
 }
 
-static bool key_lookup(void *user, const char *realm, const char *username,
-		       enum il_stun_password_algorithm alg, uint64_t now_s, il_stun_key *key)
+static size_t keys_lookup(void *user, const char *realm, const char *username,
+			  enum il_stun_password_algorithm alg, uint64_t now_s,
+			  il_stun_key keys[IL_TURN_MAX_KEYS])
 {
 	io_core *c = user;
-	return io_creds_lookup(c->w->server->creds, c->tenant, realm, username, alg, now_s, key);
+	return io_creds_lookup(c->w->server->creds, c->tenant, realm, username, alg, now_s, keys);
 }
 
 static bool userhash_lookup(void *user, const char *realm, const uint8_t userhash[32],
@@ -202,6 +209,7 @@ static void build_core_config(io_server *s, const il_io_config *cfg, int tenant,
 					    : cfg->max_allocations_per_user;
 	tc->max_permissions = cfg->max_permissions;
 	tc->max_channels = cfg->max_channels;
+	tc->rfc5766_channels = cfg->rfc5766_channels;
 	tc->allow_md5 = cfg->allow_md5;
 	tc->allow_sha256 = cfg->allow_sha256;
 	tc->external_v4 = cfg->external_v4;
@@ -209,9 +217,15 @@ static void build_core_config(io_server *s, const il_io_config *cfg, int tenant,
 	tc->allow_private_relay = cfg->allow_private_relay;
 	memcpy(tc->nonce_secret, s->nonce_secret, sizeof tc->nonce_secret);
 	tc->peers = policy;
-	tc->key_lookup = key_lookup;
+	tc->keys_lookup = keys_lookup;
 	tc->userhash_lookup = userhash_lookup;
 	tc->wall_clock_offset_ms = s->wall_clock_offset_ms;
+	/* RFC 5780 for the tenant of A1:P1 only: its four sockets are its. */
+	int primary = il_io_config_primary(cfg);
+	if (primary >= 0 && cfg->listen[primary].tenant == tenant) {
+		tc->primary_address = cfg->listen[primary].addr;
+		tc->other_address = cfg->other_address;
+	}
 }
 
 /* ---- timers ---- */
@@ -294,6 +308,48 @@ static void worker_reload(evutil_socket_t fd, short what, void *arg)
 
 /* ---- workers ---- */
 
+static int udp_listener_add(io_worker *w, const il_addr *addr, io_core *core, char *err,
+			    size_t err_len)
+{
+	char a[IL_ADDR_STRLEN], msg[160];
+	il_addr_format(addr, a, sizeof a);
+	io_udp_listener *l = &w->udp[w->udp_count];
+	l->fd = io_udp_socket(addr, true, msg, sizeof msg);
+	if (l->fd < 0) {
+		snprintf(err, err_len, "listen: udp %s: %s", a, msg);
+		return -1;
+	}
+	w->udp_count++;
+	l->local = *addr;
+	l->wildcard = io_addr_is_wildcard(addr);
+	l->core = core;
+	l->ev = event_new(w->base, l->fd, EV_READ | EV_PERSIST, io_udp_listener_read, l);
+	if (!l->ev || event_add(l->ev, NULL) < 0) {
+		snprintf(err, err_len, "listen: udp %s: event setup failed", a);
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 5780 §6.1: besides A1:P1 (a listener) the server receives on A1:P2,
+ * A2:P1 and A2:P2, so a response can leave from any of the four
+ * (CHANGE-REQUEST) through udp_listener_for. */
+static int rfc5780_listeners(io_worker *w, char *err, size_t err_len)
+{
+	int primary = il_io_config_primary(w->cfg);
+	if (primary < 0)
+		return 0;
+	const il_addr *a1p1 = &w->cfg->listen[primary].addr, *a2p2 = &w->cfg->other_address;
+	io_core *core = &w->cores[w->cfg->listen[primary].tenant];
+	il_addr extra[3] = {*a1p1, *a2p2, *a2p2};
+	extra[0].port = a2p2->port; /* A1:P2 */
+	extra[1].port = a1p1->port; /* A2:P1 */
+	for (int i = 0; i < 3; i++)
+		if (udp_listener_add(w, &extra[i], core, err, err_len) < 0)
+			return -1;
+	return 0;
+}
+
 static int worker_init(io_server *s, io_worker *w, int index, char *err, size_t err_len)
 {
 	const il_io_config *cfg = s->cfg;
@@ -313,6 +369,8 @@ static int worker_init(io_server *s, io_worker *w, int index, char *err, size_t 
 		.relay_open = cb_relay_open,
 		.relay_close = cb_relay_close,
 		.tcp_connect = cb_tcp_connect,
+		.tcp_bind = cb_tcp_bind,
+		.tcp_close = cb_tcp_close,
 		.event = cb_event,
 	};
 	for (size_t t = 0; t < cfg->tenant_count; t++) {
@@ -339,23 +397,9 @@ static int worker_init(io_server *s, io_worker *w, int index, char *err, size_t 
 		io_core *core = &w->cores[ls->tenant];
 		char a[IL_ADDR_STRLEN], msg[160];
 		il_addr_format(&ls->addr, a, sizeof a);
-		if (ls->kind == IL_IO_LISTEN_PLAIN && cfg->udp) {
-			io_udp_listener *l = &w->udp[w->udp_count];
-			l->fd = io_udp_socket(&ls->addr, true, msg, sizeof msg);
-			if (l->fd < 0) {
-				snprintf(err, err_len, "listen: udp %s: %s", a, msg);
-				return -1;
-			}
-			w->udp_count++;
-			l->local = ls->addr;
-			l->wildcard = io_addr_is_wildcard(&ls->addr);
-			l->core = core;
-			l->ev = event_new(w->base, l->fd, EV_READ | EV_PERSIST, io_udp_listener_read, l);
-			if (!l->ev || event_add(l->ev, NULL) < 0) {
-				snprintf(err, err_len, "listen: udp %s: event setup failed", a);
-				return -1;
-			}
-		}
+		if (ls->kind == IL_IO_LISTEN_PLAIN && cfg->udp &&
+		    udp_listener_add(w, &ls->addr, core, err, err_len) < 0)
+			return -1;
 		if (ls->kind == IL_IO_LISTEN_TLS || cfg->tcp) {
 			io_tcp_listener *l = &w->tcp[w->tcp_count];
 			l->fd = io_tcp_socket(&ls->addr, msg, sizeof msg);
@@ -375,6 +419,8 @@ static int worker_init(io_server *s, io_worker *w, int index, char *err, size_t 
 			}
 		}
 	}
+	if (rfc5780_listeners(w, err, err_len) < 0)
+		return -1;
 	w->reload_ev = event_new(w->base, -1, 0, worker_reload, w);
 	w->stats_ev = event_new(w->base, -1, EV_PERSIST, worker_stats, w);
 	struct timeval one_s = {.tv_sec = 1};
@@ -435,6 +481,7 @@ static bool restart_needed(const il_io_config *a, const il_io_config *b)
 	    a->udp != b->udp || a->tcp != b->tcp || a->workers != b->workers ||
 	    strcmp(a->cert_file, b->cert_file) || strcmp(a->key_file, b->key_file) ||
 	    !il_addr_equal(&a->metrics, &b->metrics) || !il_addr_equal(&a->relay_v4, &b->relay_v4) ||
+	    !il_addr_equal(&a->other_address, &b->other_address) ||
 	    !il_addr_equal(&a->relay_v6, &b->relay_v6))
 		return true;
 	for (size_t i = 0; i < a->listen_count; i++)
@@ -530,6 +577,14 @@ static void log_start(io_server *s)
 		il_log(IL_LOG_INFO, "listening on %s %s (tenant %s, realm %s)", what, a,
 		       cfg->tenants[cfg->listen[i].tenant].name,
 		       cfg->tenants[cfg->listen[i].tenant].realm);
+	}
+	int primary = il_io_config_primary(cfg);
+	if (primary >= 0) {
+		char a1[IL_ADDR_STRLEN], a2[IL_ADDR_STRLEN];
+		il_addr_format(&cfg->listen[primary].addr, a1, sizeof a1);
+		il_addr_format(&cfg->other_address, a2, sizeof a2);
+		il_log(IL_LOG_INFO, "RFC 5780 behaviour discovery on udp: A1:P1 %s, A2:P2 %s "
+		       "(and the crossed pairs)", a1, a2);
 	}
 	char v4[IL_ADDR_STRLEN], v6[IL_ADDR_STRLEN];
 	il_addr_format_ip(&s->relay_v4, v4, sizeof v4);

@@ -2,7 +2,14 @@
  * listener per worker (SO_REUSEPORT), a bufferevent per connection
  * (OpenSSL for TLS 1.2 and 1.3), and il_stream to cut STUN messages and
  * ChannelData out of the byte stream. A connection's stream buffer is
- * allocated once, when it is accepted. */
+ * allocated once, when it is accepted.
+ *
+ * RFC 6062 TCP relaying lives here too, because it splices client
+ * connections: peer data connections (accepted on a TCP relay, or opened
+ * by Connect from the relayed address), held with their early bytes
+ * until ConnectionBind, then spliced byte for byte with the client data
+ * connection (evbuffer to evbuffer, reading paused while the other side
+ * is backed up); either side closing closes both (§5.5). */
 #include "io_internal.h"
 
 #include <errno.h>
@@ -19,10 +26,27 @@
 
 #include "icelab/channeldata.h"
 
+/* RFC 6062: a peer data connection, from a relayed address to a peer. */
+struct io_peer_conn {
+	uint32_t id;
+	bool connecting;      /* Connect: waiting for the TCP handshake */
+	io_core *core;
+	struct bufferevent *bev;
+	io_conn *client;      /* the client data connection once bound */
+	io_peer_conn *next;
+};
+
+/* What the peer may send before ConnectionBind: "The server MUST buffer
+ * any data received" (§5.2, §5.3), up to this much; then reading stops
+ * (TCP flow control holds the peer). Also the most queued toward a slow
+ * side of a splice before the other side stops being read. */
+#define IO_SPLICE_HIGH (256u * 1024u)
+
 struct io_conn {
 	struct bufferevent *bev;
 	il_five_tuple ft;
 	io_core *core;
+	io_peer_conn *peer;   /* RFC 6062: spliced to this peer connection */
 	il_stream st;
 	io_conn *next; /* hash chain */
 	uint8_t buf[IO_STREAM_CAP];
@@ -93,6 +117,9 @@ void io_stream_send(io_worker *w, const il_five_tuple *ft, const uint8_t *data, 
 	bufferevent_write(conn->bev, data, len);
 }
 
+static void splice_forward(struct bufferevent *from, struct bufferevent *to);
+static void peer_close(io_peer_conn *pc, bool tell_core);
+
 static void conn_read(struct bufferevent *bev, void *arg)
 {
 	io_conn *conn = arg;
@@ -101,7 +128,11 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	uint8_t chunk[16384];
 	bool broken = false;
 	w->now_ms = io_now_ms();
-	while (!broken && evbuffer_get_length(in) > 0) {
+	if (conn->peer) { /* a client data connection: bytes go to the peer */
+		splice_forward(bev, conn->peer->bev);
+		return;
+	}
+	while (!broken && !conn->peer && evbuffer_get_length(in) > 0) {
 		size_t room = conn->st.cap - (conn->st.end - conn->st.start);
 		size_t want = room < sizeof chunk ? room : sizeof chunk;
 		int got = evbuffer_copyout(in, chunk, want);
@@ -111,10 +142,16 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, taken);
 		il_stream_frame f;
 		il_stun_decode_error derr;
-		int r;
-		while ((r = il_stream_next(&conn->st, &f, &derr)) == 1)
+		int r = 0;
+		while (!conn->peer && (r = il_stream_next(&conn->st, &f, &derr)) == 1)
 			il_turn_server_handle_client(conn->core->srv, &conn->ft, f.bytes, f.len,
 						     w->now_ms);
+		if (conn->peer) {
+			/* ConnectionBind succeeded (io_tcp_peer_bind moved what
+			 * followed it in the stream buffer): the rest is data. */
+			splice_forward(bev, conn->peer->bev);
+			break;
+		}
 		if (r < 0) {
 			broken = true;
 			w->counters.tcp_broken++;
@@ -138,6 +175,11 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	io_conn *conn = arg;
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) && conn->peer) {
+		/* RFC 6062 §5.5: either side closing closes the other. */
+		peer_close(conn->peer, true);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		if (il_log_enabled(IL_LOG_DEBUG)) {
 			char a[IL_ADDR_STRLEN];
@@ -179,6 +221,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 			io_addr_from_sockaddr((struct sockaddr *)&ss, &conn->ft.local);
 	}
 	il_stream_init(&conn->st, conn->buf, sizeof conn->buf);
+	if (w->cfg->rfc5766_channels)
+		il_stream_set_channel_range(&conn->st, IL_CHANNELS_RFC5766);
 	if (l->tls) {
 		SSL *ssl = SSL_new(w->server->ssl);
 		conn->bev = ssl ? bufferevent_openssl_socket_new(w->base, fd, ssl,
@@ -239,6 +283,8 @@ int io_tcp_listener_start(io_worker *w, io_tcp_listener *l)
 
 void io_stream_close_all(io_worker *w)
 {
+	while (w->peer_conns)
+		peer_close(w->peer_conns, false);
 	for (size_t b = 0; b < IO_CONN_BUCKETS; b++)
 		while (w->conns[b])
 			conn_close(w->conns[b], false);
@@ -268,4 +314,221 @@ SSL_CTX *io_tls_context(const il_io_config *cfg, char *err, size_t err_len)
 		return NULL;
 	}
 	return ctx;
+}
+
+/* ---- RFC 6062: peer data connections and the splice ---- */
+
+static io_peer_conn *peer_find(io_worker *w, uint32_t id)
+{
+	for (io_peer_conn *pc = w->peer_conns; pc; pc = pc->next)
+		if (pc->id == id)
+			return pc;
+	return NULL;
+}
+
+/* Moves what from has read to to's output; stops reading from when to is
+ * backed up (its write callback resumes it). */
+static void splice_forward(struct bufferevent *from, struct bufferevent *to)
+{
+	struct evbuffer *out = bufferevent_get_output(to);
+	evbuffer_add_buffer(out, bufferevent_get_input(from));
+	if (evbuffer_get_length(out) > IO_SPLICE_HIGH)
+		bufferevent_disable(from, EV_READ);
+}
+
+/* The other side drained: read from this side again. */
+static void splice_resume(struct bufferevent *other)
+{
+	if (other && !(bufferevent_get_enabled(other) & EV_READ))
+		bufferevent_enable(other, EV_READ);
+}
+
+static void conn_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	io_conn *conn = arg;
+	if (conn->peer)
+		splice_resume(conn->peer->bev);
+}
+
+/* Closes a peer data connection and its client data connection (§5.5);
+ * tell_core: the core still knows the connection (not when it asked). */
+static void peer_close(io_peer_conn *pc, bool tell_core)
+{
+	io_core *core = pc->core;
+	io_worker *w = core->w;
+	for (io_peer_conn **pp = &w->peer_conns; *pp; pp = &(*pp)->next) {
+		if (*pp == pc) {
+			*pp = pc->next;
+			break;
+		}
+	}
+	if (pc->client) {
+		pc->client->peer = NULL;
+		conn_close(pc->client, false); /* a data connection: no allocation */
+	}
+	bufferevent_free(pc->bev);
+	uint32_t id = pc->id;
+	free(pc);
+	if (tell_core) {
+		il_turn_server_tcp_closed(core->srv, id, io_now_ms());
+		io_tx_flush(w);
+		io_core_update_timer(core);
+	}
+}
+
+static void peer_read(struct bufferevent *bev, void *arg)
+{
+	io_peer_conn *pc = arg;
+	/* Before ConnectionBind the bytes wait in the input buffer (the
+	 * watermark stops reading at IO_SPLICE_HIGH). */
+	if (pc->client)
+		splice_forward(bev, pc->client->bev);
+}
+
+static void peer_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	io_peer_conn *pc = arg;
+	if (pc->client)
+		splice_resume(pc->client->bev);
+}
+
+static void peer_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	io_peer_conn *pc = arg;
+	io_core *core = pc->core;
+	io_worker *w = core->w;
+	if (pc->connecting && (what & BEV_EVENT_CONNECTED)) {
+		pc->connecting = false;
+		bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
+		il_turn_server_tcp_connected(core->srv, pc->id, true, io_now_ms());
+		io_tx_flush(w);
+		io_core_update_timer(core);
+		return;
+	}
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
+		return;
+	if (pc->connecting) {
+		/* "If the connection attempt fails or times out, the server
+		 * MUST return a 447" (§5.2): the core answers and forgets it. */
+		uint32_t id = pc->id;
+		pc->connecting = false;
+		peer_close(pc, false);
+		il_turn_server_tcp_connected(core->srv, id, false, io_now_ms());
+		io_tx_flush(w);
+		io_core_update_timer(core);
+		return;
+	}
+	peer_close(pc, true);
+}
+
+static io_peer_conn *peer_new(io_core *c, evutil_socket_t fd, uint32_t id, bool connecting)
+{
+	io_worker *w = c->w;
+	io_peer_conn *pc = calloc(1, sizeof *pc);
+	if (!pc)
+		return NULL;
+	pc->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!pc->bev) {
+		free(pc);
+		return NULL;
+	}
+	pc->id = id;
+	pc->core = c;
+	pc->connecting = connecting;
+	bufferevent_setcb(pc->bev, peer_read, peer_write, peer_event, pc);
+	bufferevent_setwatermark(pc->bev, EV_READ, 0, IO_SPLICE_HIGH);
+	/* §5.3: "If no ConnectionBind request ... within 30 seconds" the
+	 * core closes it (tcp_close); a connect gets the same bound. */
+	struct timeval connect_to = {.tv_sec = 30};
+	if (connecting)
+		bufferevent_set_timeouts(pc->bev, NULL, &connect_to);
+	pc->next = w->peer_conns;
+	w->peer_conns = pc;
+	return pc;
+}
+
+void io_tcp_peer_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+			int socklen, void *arg)
+{
+	(void)lev;
+	(void)socklen;
+	io_relay *r = arg;
+	io_core *c = r->core;
+	io_worker *w = c->w;
+	il_addr peer;
+	io_addr_from_sockaddr(sa, &peer);
+	w->now_ms = io_now_ms();
+	/* §5.3: no permission (or a denied peer): "close the connection with
+	 * the peer immediately after it has been accepted". */
+	uint32_t id = il_turn_server_tcp_peer_accepted(c->srv, &r->addr, &peer, w->now_ms);
+	io_peer_conn *pc = id ? peer_new(c, fd, id, false) : NULL;
+	if (!pc) {
+		evutil_closesocket(fd);
+		if (id)
+			il_turn_server_tcp_closed(c->srv, id, w->now_ms);
+	} else {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
+	}
+	io_tx_flush(w);
+	io_core_update_timer(c);
+}
+
+int io_tcp_peer_connect(io_core *c, const il_addr *relayed, const il_addr *peer, uint32_t id)
+{
+	/* §5.2: "the server MUST ... open a TCP connection from the relayed
+	 * transport address to the peer". */
+	int fd = io_tcp_relay_socket(relayed);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	io_peer_conn *pc = peer_new(c, fd, id, true);
+	if (!pc) {
+		close(fd);
+		return -1;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = io_sockaddr_from(peer, &ss);
+	if (bufferevent_socket_connect(pc->bev, (struct sockaddr *)&ss, (int)sl) < 0) {
+		peer_close(pc, false);
+		return -1;
+	}
+	return 0;
+}
+
+void io_tcp_peer_bind(io_core *c, const il_five_tuple *ft, uint32_t id)
+{
+	io_worker *w = c->w;
+	io_conn *conn = conn_find(w, ft);
+	io_peer_conn *pc = peer_find(w, id);
+	if (!conn || !pc || conn->peer || pc->client) {
+		if (pc)
+			peer_close(pc, true);
+		return;
+	}
+	/* §5.4: from now on "the server ... MUST relay any data" both ways.
+	 * What followed ConnectionBind in the stream buffer is data already,
+	 * and what the peer sent before is delivered first. */
+	conn->peer = pc;
+	pc->client = conn;
+	size_t left = conn->st.end - conn->st.start;
+	if (left)
+		bufferevent_write(pc->bev, conn->st.buf + conn->st.start, left);
+	conn->st.start = conn->st.end = 0;
+	bufferevent_setcb(conn->bev, conn_read, conn_write, conn_event, conn);
+	bufferevent_setwatermark(pc->bev, EV_READ, 0, 0);
+	splice_forward(pc->bev, conn->bev);
+	bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
+}
+
+void io_tcp_peer_close(io_core *c, uint32_t id)
+{
+	io_peer_conn *pc = peer_find(c->w, id);
+	if (pc)
+		peer_close(pc, false);
 }

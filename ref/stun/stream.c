@@ -15,6 +15,12 @@ void il_stream_init(il_stream *s, uint8_t *buf, size_t cap)
 	s->start = s->end = 0;
 	s->err = IL_STUN_OK;
 	s->consumed = 0;
+	s->channels = IL_CHANNELS_RFC8656;
+}
+
+void il_stream_set_channel_range(il_stream *s, enum il_channel_range range)
+{
+	s->channels = range;
 }
 
 size_t il_stream_push(il_stream *s, const uint8_t *data, size_t len)
@@ -61,8 +67,10 @@ int il_stream_next(il_stream *s, il_stream_frame *frame, il_stun_decode_error *e
 		kind = IL_FRAME_STUN;
 		total = frame_len = IL_STUN_HEADER_LEN + length;
 	} else if ((p[0] & 0xC0) == 0x40) {
+		/* 0x40-0x4F are ChannelData (RFC 7983); 0x50-0x7F too for
+		 * RFC 5766 numbers when asked, else a broken stream. */
 		uint16_t channel = (uint16_t)(p[0] << 8 | p[1]);
-		if (!il_channel_is_valid(channel))
+		if (!il_channel_in_range(channel, s->channels))
 			return broken(s, IL_STUN_ERR_BAD_CHANNEL, 0, err);
 		kind = IL_FRAME_CHANNELDATA;
 		frame_len = IL_CHANNELDATA_HEADER_LEN + length;

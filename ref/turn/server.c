@@ -140,6 +140,10 @@ int il_turn_server_reconfigure(il_turn_server *srv, const il_turn_server_config 
 		return -1;
 	if (memcmp(secret, cfg->nonce_secret, sizeof secret) != 0)
 		turn_auth_init(srv);
+	/* A peer the new policy denies keeps no permission or channel: what
+	 * an operator closes is closed now, not when the entries expire. */
+	for (uint32_t i = 0; i < srv->heap_len; i++)
+		turn_relay_drop_denied(srv, srv->heap[i]);
 	return 0;
 }
 
@@ -352,8 +356,10 @@ static void handle_request(il_turn_server *srv, const il_five_tuple *ft, const i
 void il_turn_server_handle_client(il_turn_server *srv, const il_five_tuple *ft,
 				  const uint8_t *data, size_t len, uint64_t now_ms)
 {
-	/* RFC 7983 / RFC 8656 §12: first byte 64..79 is ChannelData. */
-	if (len >= 1 && data[0] >= 0x40 && data[0] <= 0x4F) {
+	/* RFC 7983 / RFC 8656 §12: first byte 64..79 is ChannelData; with
+	 * RFC 5766 channels also 80..127 (unassigned in RFC 7983). */
+	uint8_t cd_last = srv->cfg.rfc5766_channels ? 0x7F : 0x4F;
+	if (len >= 1 && data[0] >= 0x40 && data[0] <= cd_last) {
 		turn_handle_channeldata(srv, ft, data, len, now_ms);
 		return;
 	}

@@ -267,8 +267,17 @@ static int parse_allocate(const il_turn_server *srv, const il_five_tuple *ft,
 	/* Step 5: RESERVATION-TOKEN with EVEN-PORT or an address family: 400. */
 	if (token && (even || raf || aaf))
 		return 400;
-	if (token)
+	if (token) {
+		/* The reservation decides the family (§7.2 step 5: the token
+		 * "uniquely identifies a relayed transport address being held in
+		 * reserve"): relay_open is asked for IL_AF_NONE, "whatever family
+		 * the reservation has", which may be IPv6. */
+		if (token->length != 8)
+			return 400;
 		r->token = il_stun_attr_value(req, token);
+		r->families[r->family_count++] = IL_AF_NONE;
+		return 0;
+	}
 	/* Step 6: both family attributes: 400. */
 	if (raf && aaf)
 		return 400;
@@ -312,8 +321,10 @@ static il_addr advertised_address(const il_turn_server *srv, const il_addr *rela
 	return adv;
 }
 
-/* Opens the relay of one family. 0 on success; else the error code for
- * this family (508). */
+/* Opens the relay of one family (IL_AF_NONE with a RESERVATION-TOKEN:
+ * the reservation's). 0 on success; else the error code for this family
+ * (508, or 440 for a reserved family this server no longer hands out).
+ * Whatever relay_open opened is closed again on every failure. */
 static int open_relay(il_turn_server *srv, const il_five_tuple *ft, const alloc_request *r,
 		      uint8_t family, turn_alloc *a)
 {
@@ -324,10 +335,23 @@ static int open_relay(il_turn_server *srv, const il_five_tuple *ft, const alloc_
 	memset(&relayed, 0, sizeof relayed);
 	if (srv->cb.relay_open(srv->cb.user, family,
 			       r->tcp ? IL_TRANSPORT_TCP : IL_TRANSPORT_UDP, r->even_port,
-			       r->reserve_next, r->token, &relayed, token) != 0 ||
-	    relayed.family != family) {
+			       r->reserve_next, r->token, &relayed, token) != 0) {
 		turn_event(srv, IL_TURN_EV_ALLOCATION_REFUSED, ft, "relay_open failed");
 		return 508;
+	}
+	bool known = relayed.family == IL_AF_INET || relayed.family == IL_AF_INET6;
+	if (!known || (family != IL_AF_NONE && relayed.family != family)) {
+		/* The driver opened something we did not ask for. */
+		if (srv->cb.relay_close)
+			srv->cb.relay_close(srv->cb.user, &relayed);
+		turn_event(srv, IL_TURN_EV_ALLOCATION_REFUSED, ft, "relay_open: wrong family");
+		return 508;
+	}
+	if (!family_enabled(srv, relayed.family)) {
+		/* A reservation of a family disabled since (reconfigure). */
+		if (srv->cb.relay_close)
+			srv->cb.relay_close(srv->cb.user, &relayed);
+		return 440;
 	}
 	il_addr adv = advertised_address(srv, &relayed);
 	/* Refuse-on-private (issue #3 §4): never hand out a relayed address
@@ -404,8 +428,11 @@ void turn_handle_allocate(il_turn_server *srv, const il_five_tuple *ft, const il
 	a->heap_index = UINT32_MAX;
 	a->ft = *ft;
 	a->user = u;
+	int first_code = 0;
 	for (size_t i = 0; i < r.family_count; i++) {
 		code = open_relay(srv, ft, &r, r.families[i], a);
+		if (code && !first_code)
+			first_code = code;
 		if (code && r.family_count == 2) {
 			/* "If the server can partially meet the request ... it
 			 * includes ADDRESS-ERROR-CODE attribute in the success
@@ -417,7 +444,7 @@ void turn_handle_allocate(il_turn_server *srv, const il_five_tuple *ft, const il
 	if (a->relayed_count == 0) {
 		turn_users_release(srv, u);
 		turn_free(srv, a, sizeof *a);
-		turn_reply_error(srv, ft, req, &auth, 508);
+		turn_reply_error(srv, ft, req, &auth, first_code ? first_code : 508);
 		return;
 	}
 	if (r.refused_family) {

@@ -215,35 +215,52 @@ static bool text_equal(const char *a, size_t alen, const char *z)
 	return alen == strlen(z) && memcmp(a, z, alen) == 0;
 }
 
-static bool lookup_key(il_turn_server *srv, const il_stun_msg *req,
-		       enum il_stun_password_algorithm alg, uint64_t now_ms, turn_auth *auth)
+/* The user's keys: keys_lookup when configured, else key_lookup's one. */
+static size_t user_keys(il_turn_server *srv, const char *username,
+			enum il_stun_password_algorithm alg, uint64_t now_s,
+			il_stun_key keys[IL_TURN_MAX_KEYS])
+{
+	if (srv->cfg.keys_lookup) {
+		size_t n = srv->cfg.keys_lookup(srv->cb.user, srv->realm, username, alg, now_s, keys);
+		return n > IL_TURN_MAX_KEYS ? IL_TURN_MAX_KEYS : n;
+	}
+	if (srv->cfg.key_lookup &&
+	    srv->cfg.key_lookup(srv->cb.user, srv->realm, username, alg, now_s, &keys[0]))
+		return 1;
+	return 0;
+}
+
+/* Fills keys[0..n) for the request's USERNAME (or USERHASH) and
+ * auth->username; returns n, 0 when nobody matches. */
+static size_t lookup_keys(il_turn_server *srv, const il_stun_msg *req,
+			  enum il_stun_password_algorithm alg, uint64_t now_ms, turn_auth *auth,
+			  il_stun_key keys[IL_TURN_MAX_KEYS])
 {
 	if ((alg == IL_STUN_PWALG_MD5 && !srv->cfg.allow_md5) ||
 	    (alg == IL_STUN_PWALG_SHA256 && !srv->cfg.allow_sha256) ||
 	    (alg != IL_STUN_PWALG_MD5 && alg != IL_STUN_PWALG_SHA256))
-		return false;
+		return 0;
 	uint64_t now_s = turn_unix_s(srv, now_ms);
 	const il_stun_attr *uname = il_stun_msg_find(req, IL_ATTR_USERNAME);
 	if (uname) {
 		const char *text;
 		size_t len;
 		il_stun_attr_get_string(req, uname, &text, &len);
-		if (len >= sizeof auth->username || memchr(text, '\0', len) || !srv->cfg.key_lookup)
-			return false;
+		if (len >= sizeof auth->username || memchr(text, '\0', len))
+			return 0;
 		memcpy(auth->username, text, len);
 		auth->username[len] = '\0';
-		return srv->cfg.key_lookup(srv->cb.user, srv->realm, auth->username, alg, now_s,
-					   &auth->key);
+		return user_keys(srv, auth->username, alg, now_s, keys);
 	}
 	const il_stun_attr *uhash = il_stun_msg_find(req, IL_ATTR_USERHASH);
 	if (!uhash || uhash->length != 32 || !srv->cfg.userhash_lookup)
-		return false;
+		return 0;
 	auth->username[0] = '\0';
 	bool ok = srv->cfg.userhash_lookup(srv->cb.user, srv->realm, il_stun_attr_value(req, uhash),
-					   alg, now_s, &auth->key, auth->username,
+					   alg, now_s, &keys[0], auth->username,
 					   sizeof auth->username);
 	auth->username[sizeof auth->username - 1] = '\0';
-	return ok && auth->username[0] != '\0';
+	return ok && auth->username[0] != '\0' ? 1 : 0;
 }
 
 bool turn_authenticate(il_turn_server *srv, const il_five_tuple *ft, const il_stun_msg *req,
@@ -284,19 +301,29 @@ bool turn_authenticate(il_turn_server *srv, const il_five_tuple *ft, const il_st
 	/* Unknown user, other realm, algorithm not offered, wrong password:
 	 * one answer, a 401 challenge (§9.2.4). */
 	auth->alg = alg;
-	if (!text_equal(realm_text, realm_len, srv->realm) ||
-	    !lookup_key(srv, req, alg, now_ms, auth)) {
-		auth_failed(srv, ft, req, now_ms);
-		return false;
-	}
+	il_stun_key keys[IL_TURN_MAX_KEYS];
+	size_t n_keys = 0;
+	if (text_equal(realm_text, realm_len, srv->realm))
+		n_keys = lookup_keys(srv, req, alg, now_ms, auth, keys);
 	/* "If the MESSAGE-INTEGRITY-SHA256 attribute is present, compute the
 	 * value ... Otherwise, using the same password, compute the value for
-	 * the MESSAGE-INTEGRITY attribute" */
+	 * the MESSAGE-INTEGRITY attribute". With two keys (a REST secret and
+	 * the one it replaced) the first that verifies is the user's; the
+	 * response is keyed with it. */
 	auth->mi_sha256 = req->mi256_index >= 0;
-	enum il_stun_verdict v = auth->mi_sha256 ? il_stun_check_integrity_sha256(req, &auth->key)
-						 : il_stun_check_integrity(req, &auth->key);
-	if (v != IL_STUN_VERDICT_OK) {
-		OPENSSL_cleanse(&auth->key, sizeof auth->key);
+	bool verified = false;
+	for (size_t i = 0; i < n_keys && !verified; i++) {
+		enum il_stun_verdict v = auth->mi_sha256
+						 ? il_stun_check_integrity_sha256(req, &keys[i])
+						 : il_stun_check_integrity(req, &keys[i]);
+		if (v == IL_STUN_VERDICT_OK) {
+			auth->key = keys[i];
+			auth->key_index = (uint8_t)i;
+			verified = true;
+		}
+	}
+	OPENSSL_cleanse(keys, sizeof keys);
+	if (!verified) {
 		auth_failed(srv, ft, req, now_ms);
 		return false;
 	}
@@ -316,15 +343,23 @@ bool turn_authenticate(il_turn_server *srv, const il_five_tuple *ft, const il_st
 }
 
 bool turn_auth_for_user(il_turn_server *srv, const char *username,
-			enum il_stun_password_algorithm alg, bool mi_sha256, uint64_t now_ms,
-			turn_auth *auth)
+			enum il_stun_password_algorithm alg, bool mi_sha256, uint8_t key_index,
+			uint64_t now_ms, turn_auth *auth)
 {
 	size_t n = strlen(username);
-	if (n >= sizeof auth->username || !srv->cfg.key_lookup)
+	if (n >= sizeof auth->username)
 		return false;
 	memcpy(auth->username, username, n + 1);
 	auth->alg = alg;
 	auth->mi_sha256 = mi_sha256;
-	return srv->cfg.key_lookup(srv->cb.user, srv->realm, username, alg,
-				   turn_unix_s(srv, now_ms), &auth->key);
+	il_stun_key keys[IL_TURN_MAX_KEYS];
+	size_t n_keys = user_keys(srv, username, alg, turn_unix_s(srv, now_ms), keys);
+	/* The key that authenticated the request, if the user still has it. */
+	bool ok = key_index < n_keys;
+	if (ok) {
+		auth->key = keys[key_index];
+		auth->key_index = key_index;
+	}
+	OPENSSL_cleanse(keys, sizeof keys);
+	return ok;
 }

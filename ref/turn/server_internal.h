@@ -122,6 +122,7 @@ typedef struct turn_conn {
 	/* To answer the Connect request once tcp_connected says how it went. */
 	uint8_t tid[IL_STUN_TID_LEN];
 	bool mi_sha256;
+	uint8_t key_index;
 	enum il_stun_password_algorithm alg;
 } turn_conn;
 
@@ -130,6 +131,7 @@ typedef struct turn_auth {
 	bool mi_sha256; /* answer with MESSAGE-INTEGRITY-SHA256, else MESSAGE-INTEGRITY */
 	enum il_stun_password_algorithm alg;
 	il_stun_key key;
+	uint8_t key_index; /* which of the user's keys (keys_lookup) verified */
 	char username[TURN_USERNAME_MAX];
 } turn_auth;
 
@@ -160,6 +162,12 @@ struct il_turn_server {
 	il_turn_server_stats stats;
 	uint8_t out[TURN_OUT_CAP];
 };
+
+/* The channel numbers this server accepts (config rfc5766_channels). */
+static inline enum il_channel_range turn_channel_range(const il_turn_server *srv)
+{
+	return srv->cfg.rfc5766_channels ? IL_CHANNELS_RFC5766 : IL_CHANNELS_RFC8656;
+}
 
 /* server.c: memory, hashing, tables, timers, replies */
 void *turn_malloc(il_turn_server *srv, size_t n);
@@ -206,8 +214,8 @@ enum turn_nonce_verdict turn_nonce_check(il_turn_server *srv, const il_five_tupl
 					 const char *nonce, size_t len, uint64_t now_ms);
 /* Re-derives the key of a stored user for a delayed response. */
 bool turn_auth_for_user(il_turn_server *srv, const char *username,
-			enum il_stun_password_algorithm alg, bool mi_sha256, uint64_t now_ms,
-			turn_auth *auth);
+			enum il_stun_password_algorithm alg, bool mi_sha256, uint8_t key_index,
+			uint64_t now_ms, turn_auth *auth);
 
 /* server_alloc.c */
 void turn_handle_allocate(il_turn_server *srv, const il_five_tuple *ft, const il_stun_msg *req,
@@ -239,6 +247,9 @@ turn_perm *turn_perm_find(turn_alloc *a, const il_addr *peer);
  * remaining deadline (UINT64_MAX: none). */
 uint64_t turn_relay_expire(il_turn_server *srv, turn_alloc *a, uint64_t now_ms);
 uint64_t turn_relay_next_deadline(const turn_alloc *a);
+/* Removes the permissions and channels (bound or cooling down) of peers
+ * turn_peer_check now denies (after a reconfigure), and reschedules a. */
+void turn_relay_drop_denied(il_turn_server *srv, turn_alloc *a);
 /* Peer policy of RFC 8656 §21.2.2 plus the TURN-loop rule (§21.1.7):
  * a peer that is one of our own relayed addresses is denied. */
 enum il_peer_verdict turn_peer_check(const il_turn_server *srv, const il_addr *peer);

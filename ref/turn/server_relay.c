@@ -204,10 +204,10 @@ static int channel_bind(il_turn_server *srv, const il_five_tuple *ft, const il_s
 	il_addr peer;
 	/* "The request contains both a CHANNEL-NUMBER and an XOR-PEER-ADDRESS
 	 * attribute; The channel number is in the range 0x4000 through
-	 * 0x4FFF" -- else 400. RFC 6062 allocations relay over TCP: no
-	 * channels there. */
+	 * 0x4FFF" -- else 400 (0x7FFF with rfc5766_channels, RFC 5766 §11).
+	 * RFC 6062 allocations relay over TCP: no channels there. */
 	if (!cn || !pa || il_stun_attr_get_channel(req, cn, &number) != IL_STUN_OK ||
-	    !il_channel_is_valid(number) || il_stun_attr_get_addr(req, pa, &peer) != IL_STUN_OK ||
+	    !il_channel_in_range(number, turn_channel_range(srv)) || il_stun_attr_get_addr(req, pa, &peer) != IL_STUN_OK ||
 	    a->tcp)
 		return 400;
 	if (!relayed_for(a, peer.family))
@@ -351,7 +351,8 @@ void turn_handle_channeldata(il_turn_server *srv, const il_five_tuple *ft,
 	il_channeldata cd;
 	/* Reserved numbers and datagrams shorter than their length are
 	 * "silently discarded" (§12.6). */
-	if (il_channeldata_decode(data, len, &cd, NULL) != IL_STUN_OK) {
+	if (il_channeldata_decode_range(data, len, turn_channel_range(srv), &cd, NULL) !=
+	    IL_STUN_OK) {
 		srv->stats.dropped_malformed++;
 		turn_event(srv, IL_TURN_EV_DROPPED_MALFORMED, ft, "channeldata");
 		return;
@@ -400,8 +401,9 @@ void il_turn_server_handle_peer(il_turn_server *srv, const il_addr *relayed,
 		 * padded to a multiple of four bytes" (§12.5). */
 		bool stream = a->ft.transport == IL_TRANSPORT_TCP ||
 			      a->ft.transport == IL_TRANSPORT_TLS;
-		out_len = il_channeldata_encode(srv->out, sizeof srv->out, c->number, data, len,
-						stream);
+		out_len = il_channeldata_encode_range(srv->out, sizeof srv->out,
+						      turn_channel_range(srv), c->number, data,
+						      len, stream);
 	} else {
 		/* A Data indication with XOR-PEER-ADDRESS and DATA (§11.3). */
 		il_stun_builder b;
@@ -467,4 +469,35 @@ uint64_t turn_relay_expire(il_turn_server *srv, turn_alloc *a, uint64_t now_ms)
 			i++;
 	}
 	return turn_relay_next_deadline(a);
+}
+
+void turn_relay_drop_denied(il_turn_server *srv, turn_alloc *a)
+{
+	bool changed = false;
+	for (uint16_t i = 0; i < a->perm_count;) {
+		il_addr peer;
+		memset(&peer, 0, sizeof peer);
+		peer.family = a->perms[i].family;
+		memcpy(peer.ip, a->perms[i].ip, sizeof peer.ip);
+		if (turn_peer_check(srv, &peer) != IL_PEER_ALLOWED) {
+			a->perms[i] = a->perms[--a->perm_count];
+			srv->stats.permissions--;
+			changed = true;
+		} else {
+			i++;
+		}
+	}
+	for (uint16_t i = 0; i < a->chan_count;) {
+		turn_chan *c = &a->chans[i];
+		if (turn_peer_check(srv, &c->peer) != IL_PEER_ALLOWED) {
+			if (c->state == TURN_CHAN_BOUND)
+				srv->stats.channels--;
+			*c = a->chans[--a->chan_count];
+			changed = true;
+		} else {
+			i++;
+		}
+	}
+	if (changed)
+		turn_schedule(srv, a);
 }

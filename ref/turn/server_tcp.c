@@ -129,6 +129,7 @@ void turn_handle_connect(il_turn_server *srv, const il_five_tuple *ft, const il_
 		memcpy(c->tid, req->tid, IL_STUN_TID_LEN);
 		c->alg = auth.alg;
 		c->mi_sha256 = auth.mi_sha256;
+		c->key_index = auth.key_index;
 		/* "If the connection attempt fails or times out, the server MUST
 		 * return a 447": at once when it cannot even start. */
 		if (!srv->cb.tcp_connect ||
@@ -151,7 +152,8 @@ void il_turn_server_tcp_connected(il_turn_server *srv, uint32_t connection_id, b
 		return;
 	turn_alloc *a = c->alloc;
 	turn_auth auth;
-	bool keyed = turn_auth_for_user(srv, a->user->name, c->alg, c->mi_sha256, now_ms, &auth);
+	bool keyed = turn_auth_for_user(srv, a->user->name, c->alg, c->mi_sha256, c->key_index,
+					now_ms, &auth);
 	il_stun_builder b;
 	il_stun_builder_init(&b, srv->out, sizeof srv->out, IL_STUN_CONNECT,
 			     ok ? IL_STUN_SUCCESS : IL_STUN_ERROR, c->tid);

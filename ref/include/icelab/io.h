@@ -63,7 +63,9 @@ typedef struct il_io_config {
 	bool udp, tcp;         /* transports on plain listeners */
 	il_addr relay_v4, relay_v6;       /* family NONE: derived from listeners */
 	il_addr external_v4, external_v6; /* advertised instead of the relay IP */
-	il_addr other_address;            /* RFC 5780; NONE: off */
+	/* RFC 5780 A2:P2; NONE: off. A1:P1 is the first plain listener of
+	 * the same family with a specific address (il_io_config_primary). */
+	il_addr other_address;
 	bool allow_private_relay;
 	uint16_t min_port, max_port;
 	unsigned workers;      /* 0: the number of online CPUs */
@@ -74,6 +76,7 @@ typedef struct il_io_config {
 	uint32_t max_allocations, max_allocations_per_user;
 	uint16_t max_permissions, max_channels;
 	uint32_t tcp_idle_timeout_s;
+	bool rfc5766_channels; /* channels 0x4000-0x7FFF (RFC 5766) for legacy clients */
 	bool allow_md5, allow_sha256;
 	char software[IL_IO_NAME_MAX]; /* empty: no SOFTWARE attribute */
 	il_addr metrics;       /* family NONE: no metrics listener */
@@ -114,6 +117,11 @@ int il_io_config_load_file(il_io_config *cfg, const char *path, char *err, size_
 /* Checks what single options cannot (port range order, TLS needs a cert,
  * a tenant without a realm...) and fills derived values. 0 or -1 + err. */
 int il_io_config_finish(il_io_config *cfg, char *err, size_t err_len);
+
+/* RFC 5780: the index of the listener that is A1:P1 when other_address
+ * is set (the first plain listener of its family, not a wildcard); -1
+ * when there is none. */
+int il_io_config_primary(const il_io_config *cfg);
 
 /* A tenant by name; -1 when absent. */
 int il_io_config_tenant_find(const il_io_config *cfg, const char *name);

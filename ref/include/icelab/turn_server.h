@@ -40,6 +40,17 @@ typedef struct il_five_tuple {
 typedef bool (*il_turn_key_lookup)(void *user, const char *realm, const char *username,
 				   enum il_stun_password_algorithm alg, uint64_t now_s,
 				   il_stun_key *key);
+/* Up to this many keys per user: the TURN REST API accepts credentials
+ * made with the current secret and, during a rotation, the previous one
+ * (draft-uberti-behave-turn-rest-00 §5.2: "at least 2 shared secrets"). */
+#define IL_TURN_MAX_KEYS 2
+/* Like il_turn_key_lookup, with every key the user may hold: fills
+ * keys[0..n) and returns n (0: no such user; at most IL_TURN_MAX_KEYS).
+ * The core accepts a request whose integrity checks with any of them and
+ * answers with that key. */
+typedef size_t (*il_turn_keys_lookup)(void *user, const char *realm, const char *username,
+				      enum il_stun_password_algorithm alg, uint64_t now_s,
+				      il_stun_key keys[IL_TURN_MAX_KEYS]);
 /* USERHASH (RFC 8489 §14.4): a hash cannot be inverted, so the caller's
  * credential store, which knows its users, finds the one whose
  * SHA-256(username ":" realm) is userhash, fills *key as key_lookup would
@@ -64,6 +75,13 @@ typedef struct il_turn_server_config {
 	uint32_t max_allocations_per_user; /* 486 beyond */
 	uint16_t max_permissions;     /* per allocation */
 	uint16_t max_channels;        /* per allocation */
+	/* Channel numbers 0x4000-0x7FFF of RFC 5766 §11 instead of the
+	 * 0x4000-0x4FFF of RFC 8656 §12 (which answers 400 outside it). For
+	 * legacy clients that still pick numbers above 0x4FFF (coturn's
+	 * turnutils_uclient); RFC 7983 leaves first bytes 80-127 unassigned,
+	 * so nothing multiplexed on the port is mistaken for them. Default
+	 * false. */
+	bool rfc5766_channels;
 	bool allow_md5;               /* offer MD5 in PASSWORD-ALGORITHMS */
 	bool allow_sha256;            /* offer SHA-256 */
 	/* Relay address families this server hands out; a disabled one is
@@ -87,9 +105,12 @@ typedef struct il_turn_server_config {
 	il_addr other_address;
 	uint8_t nonce_secret[32];     /* from the caller's random source */
 	const il_peer_policy *peers;  /* who relayed data may reach */
-	/* Both lookups get cb->user as their first argument. key_lookup NULL:
-	 * no user exists (every TURN request is answered 401). */
+	/* The lookups get cb->user as their first argument. key_lookup and
+	 * keys_lookup NULL: no user exists (every TURN request is answered
+	 * 401). */
 	il_turn_key_lookup key_lookup;
+	/* When set, used instead of key_lookup (secret rotation). */
+	il_turn_keys_lookup keys_lookup;
 	il_turn_userhash_lookup userhash_lookup;
 	/* UNIX time in ms = now_ms + wall_clock_offset_ms: the now_s given
 	 * to the lookups (REST credential expiry). 0 when the caller's now_ms
@@ -116,9 +137,13 @@ typedef struct il_turn_server_callbacks {
 	 * or IL_TRANSPORT_TCP for RFC 6062: a listening TCP socket); even_port
 	 * asks for an even port
 	 * and, with reserve_next, holds the next one for a RESERVATION-TOKEN
-	 * (RFC 8656 §7.2). token != NULL asks for the port reserved under it.
+	 * (RFC 8656 §7.2). token != NULL asks for the port reserved under it,
+	 * whatever its family: then family is IL_AF_NONE and *relayed tells
+	 * the family (IPv4 or IPv6) the reservation was made with.
 	 * Returns 0 with *relayed filled, or -1 when no port could be bound
-	 * (the core answers 508). */
+	 * or the token is unknown (the core answers 508). When the core
+	 * cannot use what was opened (refuse-on-private, a family it does not
+	 * hand out) it calls relay_close on it before answering. */
 	int (*relay_open)(void *user, uint8_t family, uint8_t transport, bool even_port,
 			  bool reserve_next, const uint8_t *token, il_addr *relayed,
 			  uint8_t token_out[8]);

@@ -35,10 +35,11 @@ common=(-u alice -w secret -r "$PEER_PORT" -s)
 il_uclient udp-send 50 4 "${common[@]}" -e 127.0.0.1 -p "$PORT" -X 127.0.0.1
 il_uclient tcp-send 50 4 "${common[@]}" -t -e 127.0.0.1 -p "$PORT" -X 127.0.0.1
 il_uclient tls-send 50 4 "${common[@]}" -t -S -e 127.0.0.1 -p "$TLS_PORT" -X 127.0.0.1
-# -c: no RTCP allocation. With it uclient reserves the next port with
-# EVEN-PORT and claims it with a RESERVATION-TOKEN, and the core asks the
-# driver for that token with the default family (IPv4): see the report.
 il_uclient udp6-send 50 2 "${common[@]}" -c -e ::1 -p "$PORT" -x ::1
+# Without -c uclient also makes an RTCP allocation: it reserves the next
+# port with EVEN-PORT (R bit) and claims it with a RESERVATION-TOKEN, and
+# the reserved family (IPv6 here) must be the one handed out.
+il_uclient udp6-rtcp-token 20 2 "${common[@]}" -e ::1 -p "$PORT" -x ::1
 il_uclient tcp6-send 50 2 "${common[@]}" -c -t -e ::1 -p "$PORT" -x ::1
 
 # SIGHUP while traffic flows: the allocations survive, nothing is lost;

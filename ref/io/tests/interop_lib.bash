@@ -19,7 +19,7 @@ il_cleanup() {
 	for pid in "${IL_PIDS[@]}"; do
 		timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -9 "$pid" 2>/dev/null
 	done
-	rm -rf "$IL_TMP"
+	[ -n "${IL_KEEP:-}" ] || rm -rf "$IL_TMP"
 }
 trap il_cleanup EXIT
 

@@ -145,6 +145,58 @@ static void test_encode_rejects_invalid_channel_or_small_buffer(void **state)
 	assert_int_equal(il_channeldata_encode(out, 11, 0x4001, payload, 5, true), 0);
 }
 
+/* RFC 5766 §11 numbers (0x4000-0x7FFF) only when asked; the strict
+ * default refuses 0x5000-0x7FFF, and 0x8000 and above stay invalid. */
+static void test_rfc5766_range_accepts_0x5000_to_0x7fff_only_when_asked(void **state)
+{
+	(void)state;
+	const uint16_t legacy[] = {0x5000, 0x6ABC, 0x7FFF};
+	for (size_t i = 0; i < sizeof legacy / sizeof legacy[0]; i++) {
+		uint8_t d[8] = {0, 0, 0x00, 0x04, 1, 2, 3, 4};
+		put16(d, legacy[i]);
+		il_channeldata cd;
+		assert_int_equal(il_channeldata_decode(d, sizeof d, &cd, NULL),
+				 IL_STUN_ERR_BAD_CHANNEL);
+		assert_int_equal(il_channeldata_decode_range(d, sizeof d, IL_CHANNELS_RFC8656, &cd,
+							     NULL),
+				 IL_STUN_ERR_BAD_CHANNEL);
+		assert_int_equal(il_channeldata_decode_range(d, sizeof d, IL_CHANNELS_RFC5766, &cd,
+							     NULL),
+				 IL_STUN_OK);
+		assert_int_equal(cd.channel, legacy[i]);
+		assert_int_equal(cd.length, 4);
+		assert_true(il_channel_in_range(legacy[i], IL_CHANNELS_RFC5766));
+		assert_false(il_channel_in_range(legacy[i], IL_CHANNELS_RFC8656));
+	}
+	const uint16_t bad[] = {0x3FFF, 0x8000, 0xFFFF, 0x0000};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		uint8_t d[8] = {0, 0, 0x00, 0x04, 1, 2, 3, 4};
+		put16(d, bad[i]);
+		il_channeldata cd;
+		assert_int_equal(il_channeldata_decode_range(d, sizeof d, IL_CHANNELS_RFC5766, &cd,
+							     NULL),
+				 IL_STUN_ERR_BAD_CHANNEL);
+	}
+}
+
+static void test_encode_legacy_channel_only_in_rfc5766_range(void **state)
+{
+	(void)state;
+	uint8_t out[16];
+	assert_int_equal(il_channeldata_encode(out, sizeof out, 0x7FFF, payload, 5, false), 0);
+	assert_int_equal(il_channeldata_encode_range(out, sizeof out, IL_CHANNELS_RFC8656, 0x7FFF,
+						     payload, 5, false),
+			 0);
+	assert_int_equal(il_channeldata_encode_range(out, sizeof out, IL_CHANNELS_RFC5766, 0x7FFF,
+						     payload, 5, true),
+			 12);
+	assert_int_equal(out[0], 0x7F);
+	assert_int_equal(out[1], 0xFF);
+	assert_int_equal(il_channeldata_encode_range(out, sizeof out, IL_CHANNELS_RFC5766, 0x8000,
+						     payload, 5, false),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +208,8 @@ int main(void)
 		cmocka_unit_test(test_shorter_than_header_is_truncated),
 		cmocka_unit_test(test_encode_with_and_without_stream_padding),
 		cmocka_unit_test(test_encode_rejects_invalid_channel_or_small_buffer),
+		cmocka_unit_test(test_rfc5766_range_accepts_0x5000_to_0x7fff_only_when_asked),
+		cmocka_unit_test(test_encode_legacy_channel_only_in_rfc5766_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

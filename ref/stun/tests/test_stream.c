@@ -208,6 +208,32 @@ static void test_bad_stun_length_or_channel_breaks_stream(void **state)
 	expect_broken(IL_STUN_ERR_BAD_CHANNEL, 0);
 }
 
+/* With the RFC 5766 range a stream carries ChannelData on 0x5000-0x7FFF
+ * (padded like any other); 0x80.. still breaks it, and a stream left at
+ * the default still refuses 0x5000. */
+static void test_rfc5766_channel_range_on_stream(void **state)
+{
+	(void)state;
+	const uint8_t cd[16] = {0x7F, 0xFF, 0x00, 0x03, 1, 2, 3, 0,
+				0x50, 0x00, 0x00, 0x04, 4, 5, 6, 7};
+	il_stream_init(&s, storage, sizeof storage);
+	il_stream_set_channel_range(&s, IL_CHANNELS_RFC5766);
+	il_stream_push(&s, cd, sizeof cd);
+	expect_frame(IL_FRAME_CHANNELDATA, cd, 7);
+	expect_frame(IL_FRAME_CHANNELDATA, cd + 8, 8);
+	expect_need_more();
+
+	const uint8_t high[8] = {0x80, 0x00, 0x00, 0x04, 1, 2, 3, 4};
+	il_stream_init(&s, storage, sizeof storage);
+	il_stream_set_channel_range(&s, IL_CHANNELS_RFC5766);
+	il_stream_push(&s, high, sizeof high);
+	expect_broken(IL_STUN_ERR_NOT_STUN, 0);
+
+	il_stream_init(&s, storage, sizeof storage); /* back to RFC 8656 */
+	il_stream_push(&s, cd + 8, 8);
+	expect_broken(IL_STUN_ERR_BAD_CHANNEL, 0);
+}
+
 /* "returns how many were taken (less than len when the buffer is full:
  * pull frames, then push the rest)". */
 static void test_push_takes_less_when_full_and_rest_fits_after_pull(void **state)
@@ -262,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_bad_stun_length_or_channel_breaks_stream),
 		cmocka_unit_test(test_push_takes_less_when_full_and_rest_fits_after_pull),
 		cmocka_unit_test(test_largest_stun_message_fits_recommended_buffer),
+		cmocka_unit_test(test_rfc5766_channel_range_on_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

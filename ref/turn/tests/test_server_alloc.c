@@ -462,6 +462,87 @@ static void test_client_closed_deletes_tcp_allocation(void **state)
 	assert_int_equal(F->relay_closes, 1);
 }
 
+static void add_short_token(il_stun_builder *b, const void *arg)
+{
+	(void)arg;
+	add_udp_transport(b, NULL);
+	il_stun_add_raw(b, IL_ATTR_RESERVATION_TOKEN, "TOKEN", 5);
+}
+
+static void add_token(il_stun_builder *b, const void *arg)
+{
+	(void)arg;
+	add_udp_transport(b, NULL);
+	il_stun_add_raw(b, IL_ATTR_RESERVATION_TOKEN, "TOKEN-42", 8);
+}
+
+/* RFC 8656 §7.2 step 5: the token names a reserved relayed address; its
+ * family is the reservation's (here IPv6), not the IPv4 default. */
+static void test_reservation_token_of_ipv6_reservation_gives_ipv6_relay(void **state)
+{
+	(void)state;
+	F->token_family = IL_AF_INET6;
+	il_five_tuple ft = client();
+	creds c = user_creds("alice", "secret");
+	il_addr relayed = allocate_as(&ft, &c, add_token);
+	assert_int_equal(F->last_family, IL_AF_NONE);
+	assert_int_equal(relayed.family, IL_AF_INET6);
+	assert_int_equal(F->relay_closes, 0);
+	assert_int_equal(F->srv->stats.allocations, 1);
+	/* the IPv6 allocation relays to IPv6 peers */
+	il_peer_policy_allow(&F->srv->peers, &(il_cidr){.base = A("[2001:db8::]:0"), .prefix_len = 32});
+	assert_int_equal(create_permission(&ft, &c, "[2001:db8::5]:9"), 0);
+	assert_int_equal(create_permission(&ft, &c, "93.184.216.34:9"), 443);
+}
+
+/* A reserved family the server no longer hands out: 440, and the
+ * reserved socket is closed, not leaked. */
+static void test_reservation_token_of_disabled_family_440_and_relay_closed(void **state)
+{
+	fixture *f = *state;
+	il_turn_server_free(f->srv);
+	f->cfg.relay_ipv6 = false;
+	fixture_start(f);
+	f->token_family = IL_AF_INET6;
+	il_five_tuple ft = client();
+	creds c = user_creds("alice", "secret");
+	challenge_for(&ft, IL_STUN_ALLOCATE, &c);
+	assert_int_equal(request(&ft, IL_STUN_ALLOCATE, add_token, NULL, &c), 440);
+	assert_int_equal(f->relay_opens, 1);
+	assert_int_equal(f->relay_closes, 1);
+	assert_int_equal(f->srv->stats.allocations, 0);
+}
+
+/* relay_open answering another family than asked: closed, 508. */
+static void test_relay_open_of_wrong_family_closed_508(void **state)
+{
+	(void)state;
+	F->relay_family_override = IL_AF_INET6;
+	il_five_tuple ft = client();
+	creds c = user_creds("alice", "secret");
+	challenge_for(&ft, IL_STUN_ALLOCATE, &c);
+	assert_int_equal(request(&ft, IL_STUN_ALLOCATE, add_udp_transport, NULL, &c), 508);
+	assert_int_equal(F->relay_opens, 1);
+	assert_int_equal(F->relay_closes, 1);
+}
+
+/* A token shorter than 8 bytes is malformed (the decoder drops the
+ * message): nothing opened, no allocation. */
+static void test_short_reservation_token_opens_nothing(void **state)
+{
+	(void)state;
+	il_five_tuple ft = client();
+	creds c = user_creds("alice", "secret");
+	challenge_for(&ft, IL_STUN_ALLOCATE, &c);
+	uint8_t tid[12];
+	next_tid(tid);
+	size_t first = send_request(&ft, IL_STUN_ALLOCATE, tid, add_short_token, NULL, &c);
+	if (F->n_client > first)
+		assert_int_equal(error_code_of(reply_at(first)), 400);
+	assert_int_equal(F->relay_opens, 0);
+	assert_int_equal(F->srv->stats.allocations, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +572,10 @@ int main(void)
 		T(test_additional_family_ipv4_or_with_requested_gets_400),
 		T(test_memory_per_allocation_under_2k),
 		T(test_client_closed_deletes_tcp_allocation),
+		T(test_reservation_token_of_ipv6_reservation_gives_ipv6_relay),
+		T(test_reservation_token_of_disabled_family_440_and_relay_closed),
+		T(test_relay_open_of_wrong_family_closed_508),
+		T(test_short_reservation_token_opens_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

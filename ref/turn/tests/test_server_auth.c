@@ -347,9 +347,101 @@ static void test_responses_to_refresh_carry_integrity_of_request(void **state)
 	assert_int_equal(il_stun_check_integrity(last(), &key), IL_STUN_VERDICT_OK);
 }
 
+/* Secret rotation (draft-uberti-behave-turn-rest-00 §5.2): the store
+ * gives two keys for "carol", the current and the previous password. */
+static size_t rotating_keys(void *user, const char *realm, const char *username,
+			    enum il_stun_password_algorithm alg, uint64_t now_s,
+			    il_stun_key keys[IL_TURN_MAX_KEYS])
+{
+	(void)now_s;
+	((fixture *)user)->key_lookups++;
+	if (strcmp(username, "carol") != 0)
+		return 0;
+	assert_int_equal(il_stun_key_long_term(&keys[0], alg, username, realm, "current"),
+			 IL_STUN_OK);
+	assert_int_equal(il_stun_key_long_term(&keys[1], alg, username, realm, "previous"),
+			 IL_STUN_OK);
+	return 2;
+}
+
+static int setup_rotating(void **state)
+{
+	setup_config(state);
+	F->cfg.key_lookup = NULL;
+	F->cfg.keys_lookup = rotating_keys;
+	fixture_start(F);
+	return 0;
+}
+
+static void test_either_of_two_keys_authenticates_and_keys_the_response(void **state)
+{
+	(void)state;
+	static const char *const passwords[] = {"current", "previous"};
+	for (int i = 0; i < 2; i++) {
+		il_five_tuple ft = FT(i ? "203.0.113.7:40001" : "203.0.113.7:40000",
+				      IL_TRANSPORT_UDP);
+		creds c = user_creds("carol", passwords[i]);
+		allocate_as(&ft, &c, NULL);
+		il_stun_key key;
+		il_stun_key_long_term(&key, IL_STUN_PWALG_MD5, "carol", REALM, passwords[i]);
+		assert_int_equal(il_stun_check_integrity(last(), &key), IL_STUN_VERDICT_OK);
+		/* later requests too, and keyed with the same password */
+		assert_int_equal(request(&ft, IL_STUN_REFRESH, NULL, NULL, &c), 0);
+		assert_int_equal(il_stun_check_integrity(last(), &key), IL_STUN_VERDICT_OK);
+	}
+	assert_int_equal(F->srv->stats.allocations, 2);
+}
+
+static void test_a_third_password_is_refused_with_401(void **state)
+{
+	(void)state;
+	il_five_tuple ft = FT("203.0.113.7:40000", IL_TRANSPORT_UDP);
+	creds c = user_creds("carol", "older");
+	challenge_for(&ft, IL_STUN_ALLOCATE, &c);
+	assert_int_equal(request(&ft, IL_STUN_ALLOCATE, add_udp_transport, NULL, &c), 401);
+	c = user_creds("alice", "secret"); /* key_lookup is not used any more */
+	challenge_for(&ft, IL_STUN_ALLOCATE, &c);
+	assert_int_equal(request(&ft, IL_STUN_ALLOCATE, add_udp_transport, NULL, &c), 401);
+	assert_int_equal(F->srv->stats.allocations, 0);
+}
+
+/* RFC 6062 §5.2: the Connect answer comes later (tcp_connected); it is
+ * keyed with the password that authenticated the Connect, here the
+ * previous one. */
+static void test_delayed_connect_answer_keyed_with_the_key_that_verified(void **state)
+{
+	(void)state;
+	il_peer_policy_allow(&F->srv->peers, &(il_cidr){.base = A("93.184.216.0:0"), .prefix_len = 24});
+	il_five_tuple ft = FT("203.0.113.7:40000", IL_TRANSPORT_TCP);
+	creds c = user_creds("carol", "previous");
+	allocate_as(&ft, &c, add_tcp_transport);
+	assert_int_equal(create_permission(&ft, &c, "93.184.216.34:80"), 0);
+	il_addr peer = A("93.184.216.34:80");
+	uint8_t tid[12];
+	next_tid(tid);
+	size_t first = send_request(&ft, IL_STUN_CONNECT, tid, add_peer, &peer, &c);
+	assert_int_equal(F->n_client, first); /* the answer waits */
+	assert_int_equal(F->tcp_connects, 1);
+	il_turn_server_tcp_connected(F->srv, F->last_conn_id, true, F->now);
+	assert_int_equal(F->n_client, first + 1);
+	const il_stun_msg *m = last();
+	assert_int_equal(m->cls, IL_STUN_SUCCESS);
+	il_stun_key key;
+	il_stun_key_long_term(&key, IL_STUN_PWALG_MD5, "carol", REALM, "previous");
+	assert_int_equal(il_stun_check_integrity(m, &key), IL_STUN_VERDICT_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_either_of_two_keys_authenticates_and_keys_the_response, setup_rotating,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_a_third_password_is_refused_with_401,
+						setup_rotating, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_delayed_connect_answer_keyed_with_the_key_that_verified, setup_rotating,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_allocate_without_credentials_gets_401_with_realm_and_nonce, setup,
 			teardown),

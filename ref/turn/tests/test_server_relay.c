@@ -395,6 +395,85 @@ static void test_next_deadline_tracks_permissions(void **state)
 	assert_int_equal(il_turn_server_next_deadline(F->srv), F->now + 3300000); /* allocation */
 }
 
+/* RFC 8656 §12 by default: 0x5000-0x7FFF is 400 and ChannelData on it is
+ * dropped. */
+static void test_channel_0x7fff_refused_by_default(void **state)
+{
+	(void)state;
+	assert_int_equal(channel_bind(&ft, &c, 0x7FFF, PEER), 400);
+	uint8_t buf[16] = {0x7F, 0xFF, 0x00, 0x01, 'x', 0, 0, 0};
+	il_turn_server_handle_client(F->srv, &ft, buf, 5, F->now);
+	assert_int_equal(F->n_peer, 0);
+}
+
+/* rfc5766_channels: 0x4000-0x7FFF (RFC 5766 §11) both ways, over UDP
+ * (client to peer, peer to client); 0x8000 still 400. */
+static int setup_rfc5766(void **state)
+{
+	setup_config(state);
+	F->cfg.rfc5766_channels = true;
+	fixture_start(F);
+	ft = FT("203.0.113.7:40000", IL_TRANSPORT_UDP);
+	c = user_creds("alice", "secret");
+	relayed = allocate_as(&ft, &c, add_udp_one_hour);
+	return 0;
+}
+
+static void test_rfc5766_channels_bind_and_relay_0x7fff(void **state)
+{
+	(void)state;
+	assert_int_equal(channel_bind(&ft, &c, 0x8000, PEER), 400);
+	assert_int_equal(channel_bind(&ft, &c, 0x7FFF, PEER), 0);
+	assert_int_equal(channel_bind(&ft, &c, 0x5000, PEER2), 0);
+	uint8_t buf[16] = {0x7F, 0xFF, 0x00, 0x05, 'm', 'e', 'd', 'i', 'a'};
+	il_turn_server_handle_client(F->srv, &ft, buf, 9, F->now);
+	assert_int_equal(F->n_peer, 1);
+	assert_memory_equal(F->to_peer[0].data, "media", 5);
+	il_addr p = A(PEER);
+	assert_true(il_addr_equal(&F->to_peer[0].ft.remote, &p));
+	peer_sends(PEER2, "back");
+	sent_pkt *out = &F->to_client[F->n_client - 1];
+	il_channeldata cd;
+	assert_int_equal(il_channeldata_decode_range(out->data, out->len, IL_CHANNELS_RFC5766, &cd,
+						     NULL),
+			 IL_STUN_OK);
+	assert_int_equal(cd.channel, 0x5000);
+	assert_int_equal(cd.length, 4);
+	assert_memory_equal(cd.data, "back", 4);
+}
+
+/* Reconfigure (SIGHUP) with a policy that denies a peer: its permission
+ * and channel go at once; other peers keep theirs. */
+static void test_reconfigure_drops_permissions_and_channels_of_denied_peers(void **state)
+{
+	(void)state;
+	assert_int_equal(channel_bind(&ft, &c, 0x4001, PEER), 0);
+	assert_int_equal(create_permission(&ft, &c, PEER2), 0);
+	assert_int_equal(F->srv->stats.permissions, 2);
+	assert_int_equal(F->srv->stats.channels, 1);
+	il_peer_policy denied;
+	il_peer_policy_init(&denied);
+	il_cidr cidr;
+	assert_int_equal(il_cidr_parse("93.184.216.34/32", &cidr), 0);
+	assert_int_equal(il_peer_policy_deny(&denied, &cidr), 0);
+	il_turn_server_config cfg = F->cfg;
+	cfg.peers = &denied;
+	assert_int_equal(il_turn_server_reconfigure(F->srv, &cfg), 0);
+	assert_int_equal(F->srv->stats.permissions, 1);
+	assert_int_equal(F->srv->stats.channels, 0);
+	size_t before = F->n_client;
+	peer_sends(PEER, "x"); /* no permission any more */
+	assert_int_equal(F->n_client, before);
+	client_channeldata(0x4001, "y"); /* the channel is gone */
+	send_indication(&ft, PEER, "z");
+	assert_int_equal(F->n_peer, 0);
+	peer_sends(PEER2, "still"); /* the other peer keeps its permission */
+	assert_int_equal(F->n_client, before + 1);
+	/* the timers still work without the dropped entries */
+	advance(300000);
+	assert_int_equal(F->srv->stats.permissions, 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_allocated, teardown)
@@ -427,6 +506,10 @@ int main(void)
 		T(test_send_indication_dont_fragment_passed),
 		T(test_send_indication_without_data_dropped),
 		T(test_next_deadline_tracks_permissions),
+		T(test_channel_0x7fff_refused_by_default),
+		T(test_reconfigure_drops_permissions_and_channels_of_denied_peers),
+		cmocka_unit_test_setup_teardown(test_rfc5766_channels_bind_and_relay_0x7fff,
+						setup_rfc5766, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,9 @@ typedef struct fixture {
 	int relay_opens, relay_closes;
 	bool last_even_port, last_reserve;
 	uint8_t last_transport;
+	uint8_t last_family;         /* asked of relay_open */
+	uint8_t token_family;        /* family of the reservation (0: IPv4) */
+	uint8_t relay_family_override; /* nonzero: relay_open answers this family */
 	/* tcp */
 	int tcp_connects, tcp_connect_result;
 	uint32_t last_conn_id;
@@ -102,8 +105,12 @@ static inline int cb_relay_open(void *user, uint8_t family, uint8_t transport, b
 			 uint8_t token_out[8])
 {
 	fixture *f = user;
-	(void)token;
 	f->relay_opens++;
+	f->last_family = family;
+	if (token) /* the reservation's family, asked as IL_AF_NONE */
+		family = f->token_family ? f->token_family : IL_AF_INET;
+	if (f->relay_family_override)
+		family = f->relay_family_override;
 	f->last_even_port = even_port;
 	f->last_reserve = reserve_next;
 	f->last_transport = transport;
