@@ -64,9 +64,13 @@ test: deps
 	@$(MAKE) --no-print-directory fuzz-build-libfuzzer
 	@bash scripts/test.sh
 
+# The main job on its embedded default: every conformance suite against the
+# built-in reference (in-process, virtual time: nothing on the network),
+# reports under reports/; the codec's vector table first.
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@$(VEC_BIN) --table vectors
+	@$(ICELAB) check --target builtin --out reports
 
 coverage: deps
 	@$(MAKE) --no-print-directory BUILD=build/coverage OPT=-O0 \
@@ -87,5 +91,13 @@ include mk/bench.mk
 include mk/sim.mk
 include mk/pcaps.mk
 include mk/ice_interop.mk
+include mk/sim_fuzz.mk
+include mk/conformance.mk
+include mk/bench_ice.mk
+include mk/bench_turn.mk
+
+# make bench: the STUN codec (mk/bench.mk), ICE (mk/bench_ice.mk) and the
+# TURN server against coturn (mk/bench_turn.mk), in one run.
+bench: bench-ice bench-turn
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) $(VEC_BIN).d

@@ -1,5 +1,6 @@
 /* icelab: one binary, many verbs (ARCHITECTURE.md "One command, many
  * verbs"). main() only dispatches; each verb parses its own flags. */
+#include "check_cmd.h"
 #include "cli.h"
 #include "pcap_cmd.h"
 #include "probe_cmd.h"
@@ -17,7 +18,7 @@ typedef struct verb {
 static const verb verbs[] = {
 	{"serve", il_cmd_serve, "the reference STUN/TURN server"},
 	{"probe", il_cmd_probe, "STUN client: binding, NAT behaviour discovery, TURN allocate"},
-	{"check", NULL, "run conformance suites against a target, write reports"},
+	{"check", il_cmd_check, "run conformance suites against a target, write reports"},
 	{"sim", il_cmd_sim, "run NAT-simulator scenarios and matrices"},
 	{"pcap", il_cmd_pcap, "analyse and replay captures"},
 	{"stun", cmd_stun, "decode / encode / verify single STUN messages"},

@@ -5,18 +5,22 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "pcaps.h"
 
 static const char pcap_usage[] =
 	"usage: icelab pcap stats FILE [--json]\n"
-	"       icelab pcap analyze FILE [--json]\n"
+	"       icelab pcap analyze FILE [--json] [--html OUT]\n"
 	"\n"
 	"Reads a capture (pcap or pcapng; Ethernet, 802.1Q, Linux cooked SLL/SLL2,\n"
 	"raw IP, loopback), reassembles IP fragments and STUN/TURN over TCP, and\n"
-	"demultiplexes STUN, ChannelData, DTLS, RTP and RTCP (RFC 7983); TURN\n"
+	"demultiplexes STUN, ChannelData, DTLS, RTP and RTCP (RFC 7983), and SIP\n"
+	"with SDP bodies on any port (UDP, TCP, WebSocket); TURN\n"
 	"Send/Data indications and ChannelData are unwrapped so relayed media is\n"
 	"seen between the relayed address and the peer.\n"
 	"\n"
@@ -26,11 +30,17 @@ static const char pcap_usage[] =
 	"            handshakes and ranked findings (code, severity, sentence,\n"
 	"            evidence frame numbers): one-way media, ICE failed, consent\n"
 	"            lost, TURN errors, data without permission, relay imbalance,\n"
-	"            DTLS never completed, permissions to loopback/private peers\n"
+	"            DTLS never completed, permissions to loopback/private peers;\n"
+	"            with SIP: one-way media per call, private/CGN addresses in SDP,\n"
+	"            RTP from other than the advertised address (latching), media\n"
+	"            to unadvertised addresses, SDP direction conflicts, media after\n"
+	"            BYE or failure; ICMP unreachable on a media flow\n"
 	"\n"
 	"options:\n"
 	"  --json      JSON (schema in pcaps/README.md), one document on stdout\n"
 	"  --pretty    with --json: indented\n"
+	"  --html OUT  analyze: also write a self-contained HTML page (ladder per\n"
+	"              call, RTP timeline, findings linked to frames) to OUT\n"
 	"  -h, --help  this help\n"
 	"\n"
 	"exit status: 0 read (analyze: no finding of severity error); 1 analyze\n"
@@ -38,17 +48,53 @@ static const char pcap_usage[] =
 	"a readable capture. A capture damaged part-way is analysed up to the\n"
 	"damage, with a warning on stderr.\n";
 
-enum { OPT_JSON = 0x100, OPT_PRETTY };
+enum { OPT_JSON = 0x100, OPT_PRETTY, OPT_HTML };
+
+/* OUT.XXXXXX beside OUT, then rename: a reader never sees half a page. */
+static int write_html(const il_pcap_analysis *a, const char *out, const char *title)
+{
+	size_t len = strlen(out);
+	char *tmp = malloc(len + 8);
+	if (!tmp)
+		return -1;
+	memcpy(tmp, out, len);
+	memcpy(tmp + len, ".XXXXXX", 8);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		cli_error("pcap", "%s: %s", out, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask); /* as a plain fopen would have made it */
+	FILE *f = fdopen(fd, "w");
+	int r = f ? il_pcap_report_html(a, f, title) : -1;
+	if (f && fclose(f) != 0)
+		r = -1;
+	else if (!f)
+		close(fd);
+	if (r == 0 && rename(tmp, out) == 0) {
+		free(tmp);
+		return 0;
+	}
+	cli_error("pcap", "%s: cannot write: %s", out, strerror(errno));
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
 
 int il_cmd_pcap(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, OPT_JSON},
 		{"pretty", no_argument, NULL, OPT_PRETTY},
+		{"html", required_argument, NULL, OPT_HTML},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, pretty = false;
+	const char *html = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -57,6 +103,7 @@ int il_cmd_pcap(int argc, char **argv)
 		switch (c) {
 		case OPT_JSON: json = true; break;
 		case OPT_PRETTY: pretty = true; break;
+		case OPT_HTML: html = optarg; break;
 		case 'h': fputs(pcap_usage, stdout); return CLI_OK;
 		default: return cli_bad_option("pcap", c, argv);
 		}
@@ -72,6 +119,10 @@ int il_cmd_pcap(int argc, char **argv)
 	bool analyze = strcmp(sub, "analyze") == 0;
 	if (!analyze && strcmp(sub, "stats") != 0) {
 		cli_error("pcap", "unknown sub-command '%s': stats or analyze (see --help)", sub);
+		return CLI_USAGE;
+	}
+	if (html && !analyze) {
+		cli_error("pcap", "--html goes with analyze (see --help)");
 		return CLI_USAGE;
 	}
 	il_pcap_analysis *a = il_pcap_analysis_new();
@@ -111,6 +162,8 @@ int il_cmd_pcap(int argc, char **argv)
 	}
 	if (analyze && il_pcap_finding_count(a, IL_PCAP_ERROR) > 0)
 		rc = CLI_FAILED;
+	if (html && write_html(a, html, path) < 0)
+		rc = CLI_USAGE;
 	il_pcap_analysis_free(a);
 	return rc;
 }

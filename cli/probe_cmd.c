@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "icelab/probe.h"
+#include "icelab/natprobe.h"
 #include "icelab/probe_ice.h"
 #include "icelab/rest_credentials.h"
 
@@ -531,6 +532,9 @@ int il_cmd_probe(int argc, char **argv)
 	/* `icelab probe ice` has its own flags (ref/io/probe_ice.c). */
 	if (argc >= 2 && !strcmp(argv[1], "ice"))
 		return il_probe_ice_main(argc - 1, argv + 1);
+	/* `icelab probe nat`: RFC 5780 discovery (ref/io/natprobe.c). */
+	if (argc >= 2 && !strcmp(argv[1], "nat"))
+		return il_probe_nat_main(argc - 1, argv + 1);
 	probe_args a = {0};
 	int rc = parse_args(argc, argv, &a);
 	if (rc == 1) {

@@ -1,7 +1,9 @@
 /* icelab sim: the NAT simulator's verb (issue #4 §2).
  *   icelab sim run FILE [--seed N] [--pcap OUT] [--per-link] [--json]
- *   icelab sim matrix [--seed N] [--json] [--out DIR]
+ *   icelab sim matrix [--seed N] [--json] [--out DIR] [--reachability]
  *   icelab sim presets
+ *   icelab sim discover NAT [--seed N] [--lifetime MAX] [--pcap OUT] [--json]
+ *   icelab sim netns up TOPOLOGY [NAME] | down NAME | list (sim/netns/netns.sh)
  * Thin: parse flags, call sim/ (sim_run.h). */
 #include "sim_cmd.h"
 
@@ -13,22 +15,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "icelab/natprobe.h"
 #include "icelab/sim.h"
+#include "icelab/sim_ice.h"
 #include "icelab/sim_run.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: icelab sim run FILE [--seed N] [--pcap OUT] [--per-link] [--json]\n"
-	      "       icelab sim matrix [--seed N] [--json] [--out DIR]\n"
+	      "       icelab sim matrix [--seed N] [--json] [--out DIR] [--reachability]\n"
 	      "       icelab sim presets\n"
 	      "\n"
 	      "run      runs a scenario file (sim/README.md), prints what happened and\n"
 	      "         whether its expectations held (exit 1 if not)\n"
-	      "matrix   every pair of NAT presets x {direct, TURN/UDP, TURN/TCP}; writes\n"
-	      "         DIR/matrix.json (default reports/sim); exit 1 if a cell differs\n"
-	      "         from its RFC 4787 expectation\n"
-	      "presets  the NAT presets and what they mean\n",
+	      "matrix   two ICE agents across every pair of NAT presets x {no TURN,\n"
+	      "         TURN/UDP, TURN/TCP}: selected pair types, virtual ms to connected,\n"
+	      "         checks sent; --reachability: the STUN/TURN probes instead; writes\n"
+	      "         DIR/matrix.json and DIR/matrix.html (default reports/sim); exit 1\n"
+	      "         if a cell differs\n"
+	      "         from its RFC expectation\n"
+	      "presets  the NAT presets and what they mean\n"
+	      "\n"
+	      "       icelab sim discover NAT [--seed N] [--lifetime MAX] [--no-hairpin]\n"
+	      "                               [--pcap OUT] [--json]\n"
+	      "       icelab sim netns up TOPOLOGY [NAME] | down NAME | list | topologies\n"
+	      "\n"
+	      "discover RFC 5780 behaviour discovery from behind NAT (a preset or knobs)\n"
+	      "         against the simulated server; exit 1 if not classified\n"
+	      "netns    kernel mode: namespaces, veth pairs and nftables for a host\n"
+	      "         behind a real NAT (full-cone, port-restricted-cone, symmetric,\n"
+	      "         udp-blocked, open); needs root, iproute2 and nftables\n",
 	      f);
 }
 
@@ -128,19 +146,72 @@ static int mkdirs(const char *dir)
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+static void cat_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[8192];
+	size_t n;
+	while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	if (f)
+		fclose(f);
+}
+
+/* The ICE matrix (sim_ice.h), the default. */
+/* DIR/matrix.html beside DIR/matrix.json (issue #4 §2). */
+static int write_html(const char *dir, const char *json_path)
+{
+	char html[4096];
+	snprintf(html, sizeof html, "%s/matrix.html", dir);
+	if (il_sim_matrix_write_html(json_path, html) < 0) {
+		cli_error("sim matrix", "cannot write %s: %s", html, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_matrix_ice(uint64_t seed, bool json, const char *out)
+{
+	il_sim_ice_matrix m;
+	if (il_sim_ice_matrix_run(seed, &m) < 0) {
+		cli_error("sim matrix", "out of memory");
+		return CLI_USAGE;
+	}
+	char path[4096];
+	snprintf(path, sizeof path, "%s/matrix.json", out);
+	if (mkdirs(out) < 0 || il_sim_ice_matrix_write_json(&m, seed, path) < 0) {
+		cli_error("sim matrix", "cannot write %s: %s", path, strerror(errno));
+		il_sim_ice_matrix_free(&m);
+		return CLI_USAGE;
+	}
+	if (write_html(out, path) < 0) {
+		il_sim_ice_matrix_free(&m);
+		return CLI_USAGE;
+	}
+	if (json) {
+		cat_file(path);
+	} else {
+		il_sim_ice_matrix_print(&m, stdout);
+		printf("wrote %s\n", path);
+	}
+	size_t bad = m.mismatches;
+	il_sim_ice_matrix_free(&m);
+	return bad ? CLI_FAILED : CLI_OK;
+}
+
 static int cmd_matrix(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"seed", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
 		{"out", required_argument, NULL, 'o'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"reachability", no_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
 	};
 	uint64_t seed = 1;
-	bool json = false;
+	bool json = false, reachability = false;
 	const char *out = "reports/sim";
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:jo:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:jo:hr", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_seed(optarg, &seed) < 0) {
@@ -154,6 +225,9 @@ static int cmd_matrix(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'r':
+			reachability = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return CLI_OK;
@@ -165,6 +239,8 @@ static int cmd_matrix(int argc, char **argv)
 		cli_error("sim matrix", "unexpected argument '%s'", argv[optind]);
 		return CLI_USAGE;
 	}
+	if (!reachability)
+		return cmd_matrix_ice(seed, json, out);
 	il_sim_matrix m;
 	if (il_sim_matrix_run(seed, &m) < 0) {
 		cli_error("sim matrix", "out of memory");
@@ -174,6 +250,10 @@ static int cmd_matrix(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/matrix.json", out);
 	if (mkdirs(out) < 0 || il_sim_matrix_write_json(&m, seed, path) < 0) {
 		cli_error("sim matrix", "cannot write %s: %s", path, strerror(errno));
+		il_sim_matrix_free(&m);
+		return CLI_USAGE;
+	}
+	if (write_html(out, path) < 0) {
 		il_sim_matrix_free(&m);
 		return CLI_USAGE;
 	}
@@ -194,10 +274,122 @@ static int cmd_matrix(int argc, char **argv)
 	return bad ? CLI_FAILED : CLI_OK;
 }
 
+static int parse_ms(const char *v, uint32_t *out)
+{
+	char *end;
+	double n = strtod(v, &end);
+	double mult = !strcmp(end, "ms") ? 1 : !strcmp(end, "m") ? 60000 : 1000;
+	if (end == v || n < 0 || (*end && strcmp(end, "ms") && strcmp(end, "s") && strcmp(end, "m")) ||
+	    n * mult > 86400000.0)
+		return -1;
+	*out = (uint32_t)(n * mult);
+	return 0;
+}
+
+static int cmd_discover(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"seed", required_argument, NULL, 's'},     {"lifetime", required_argument, NULL, 'l'},
+		{"no-hairpin", no_argument, NULL, 'H'},     {"pcap", required_argument, NULL, 'p'},
+		{"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	il_sim_discovery_opts o;
+	il_sim_discovery_opts_defaults(&o);
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:p:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_seed(optarg, &o.seed) < 0) {
+				cli_error("sim discover", "--seed: '%s' is not a number", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case 'l':
+			if (parse_ms(optarg, &o.lifetime_max_ms) < 0) {
+				cli_error("sim discover", "--lifetime: bad duration '%s'", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case 'H':
+			o.hairpin = false;
+			break;
+		case 'p':
+			o.pcap_path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_OK;
+		default:
+			return cli_bad_option("sim discover", c, argv);
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error("sim discover", "one NAT description expected (a preset or knobs)");
+		return CLI_USAGE;
+	}
+	il_natd_result r;
+	char err[256];
+	if (il_sim_discover(argv[optind], &o, &r, err, sizeof err) < 0) {
+		cli_error("sim discover", "%s", err);
+		return CLI_USAGE;
+	}
+	il_addr server;
+	il_addr_parse("192.0.2.1:3478", &server);
+	il_natd_result_print(&r, &server, stdout, json);
+	bool classified = r.udp_blocked || (r.mapping != IL_NATD_MAPPING_UNKNOWN &&
+					    r.filtering != IL_NATD_FILTERING_UNKNOWN);
+	return classified ? CLI_OK : CLI_FAILED;
+}
+
+/* sim/netns/netns.sh: $ICELAB_NETNS_SCRIPT, else beside the working
+ * directory, else beside the binary (build/icelab -> sim/netns). */
+static int cmd_netns(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_USAGE : CLI_OK;
+	}
+	char path[4096];
+	const char *env = getenv("ICELAB_NETNS_SCRIPT");
+	if (env && *env) {
+		snprintf(path, sizeof path, "%s", env);
+	} else if (access("sim/netns/netns.sh", R_OK) == 0) {
+		snprintf(path, sizeof path, "sim/netns/netns.sh");
+	} else {
+		ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+		path[n > 0 ? n : 0] = '\0';
+		char *slash = strrchr(path, '/');
+		if (slash)
+			*slash = '\0';
+		strcat(path, "/../sim/netns/netns.sh");
+	}
+	if (access(path, R_OK) != 0) {
+		cli_error("sim netns", "cannot find netns.sh (set ICELAB_NETNS_SCRIPT)");
+		return CLI_USAGE;
+	}
+	char *args[8];
+	int n = 0;
+	args[n++] = "bash";
+	args[n++] = path;
+	for (int i = 1; i < argc && n < 7; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	fflush(stdout);
+	execvp("bash", args);
+	cli_error("sim netns", "cannot run bash: %s", strerror(errno));
+	return CLI_USAGE;
+}
+
 int il_cmd_sim(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "icelab sim: missing command: run, matrix or presets "
+		fprintf(stderr, "icelab sim: missing command: run, matrix, presets, discover or netns "
 				"(icelab sim --help)\n");
 		return CLI_USAGE;
 	}
@@ -211,6 +403,11 @@ int il_cmd_sim(int argc, char **argv)
 		return cmd_matrix(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "presets"))
 		return cmd_presets();
-	cli_error("sim", "unknown subcommand '%s' (run, matrix, presets)", argv[1]);
+	if (!strcmp(argv[1], "discover"))
+		return cmd_discover(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "netns"))
+		return cmd_netns(argc - 1, argv + 1);
+	cli_error("sim", "unknown subcommand '%s' (run, matrix, presets, discover, netns)",
+		  argv[1]);
 	return CLI_USAGE;
 }

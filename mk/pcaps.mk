@@ -6,6 +6,9 @@
 #   make pcaps-captures           regenerates pcaps/captures/*.pcap*
 #   make fuzz-pcap-reader         build/fuzz/libfuzzer/pcap_reader
 #   make pcaps-fuzz-smoke         a short libFuzzer run of it (seeded with our captures)
+#   make fuzz-pcaps-sip-sdp       build/fuzz/libfuzzer/pcaps_sip_sdp (SIP + SDP parser, call model)
+#   make fuzz-pcaps-rtp-rtcp      build/fuzz/libfuzzer/pcaps_rtp_rtcp (RTP header, compound RTCP)
+#   make pcaps-fuzz-smoke         also runs those two, seeded from pcaps/fuzz/seeds/
 # The icelab binary gets pcaps: cli/pcap_cmd.o sees pcaps/ headers and the
 # link adds the archive and libpcap (target-specific variables below).
 
@@ -55,17 +58,32 @@ $(PCAPS_FUZZ_BIN): $(FUZZ_BUILD)/libfuzzer/obj/fuzz/pcap_reader.o $(PCAPS_FUZZ_O
 		$(FUZZ_BUILD)/libfuzzer/libicelab.a
 	$(FUZZ_CC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(PCAPS_LDLIBS)
 
-pcaps-fuzz-replay: $(PCAPS_FUZZ_BIN)
+pcaps-fuzz-replay: $(PCAPS_FUZZ_BIN) $(PCAPS_FUZZ_PARSER_BINS)
 	@bash pcaps/tests/fuzz/replay.sh $(PCAPS_FUZZ_BIN)
 
-pcaps-fuzz-smoke: $(PCAPS_FUZZ_BIN)
+pcaps-fuzz-smoke: $(PCAPS_FUZZ_BIN) $(PCAPS_FUZZ_PARSER_BINS)
 	@FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) bash pcaps/tests/fuzz/smoke.sh $(PCAPS_FUZZ_BIN) \
 		$(FUZZ_BUILD)/smoke/pcap_reader
+	@FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) bash pcaps/tests/fuzz/smoke_parsers.sh \
+		$(FUZZ_BUILD)/libfuzzer $(FUZZ_BUILD)/smoke $(PCAPS_FUZZ_PARSERS)
 
-.SECONDARY: $(PCAPS_FUZZ_OBJS) $(FUZZ_BUILD)/libfuzzer/obj/fuzz/pcap_reader.o
+# Parser targets over the same instrumented objects (pcaps/fuzz/*.c).
+PCAPS_FUZZ_PARSERS := sip_sdp rtp_rtcp
+PCAPS_FUZZ_PARSER_BINS := $(PCAPS_FUZZ_PARSERS:%=$(FUZZ_BUILD)/libfuzzer/pcaps_%)
+PCAPS_FUZZ_PARSER_OBJS := $(PCAPS_FUZZ_PARSERS:%=$(FUZZ_BUILD)/libfuzzer/obj/pcaps/fuzz/%.o)
+.PHONY: fuzz-pcaps-sip-sdp fuzz-pcaps-rtp-rtcp
+fuzz-pcaps-sip-sdp: $(FUZZ_BUILD)/libfuzzer/pcaps_sip_sdp
+fuzz-pcaps-rtp-rtcp: $(FUZZ_BUILD)/libfuzzer/pcaps_rtp_rtcp
+fuzz-build-libfuzzer: $(PCAPS_FUZZ_PARSER_BINS)
+$(PCAPS_FUZZ_PARSER_OBJS): FUZZ_LF_CFLAGS += -Ipcaps
+$(FUZZ_BUILD)/libfuzzer/pcaps_%: $(FUZZ_BUILD)/libfuzzer/obj/pcaps/fuzz/%.o $(PCAPS_FUZZ_OBJS) \
+		$(FUZZ_BUILD)/libfuzzer/libicelab.a
+	$(FUZZ_CC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(PCAPS_LDLIBS)
+
+.SECONDARY: $(PCAPS_FUZZ_OBJS) $(FUZZ_BUILD)/libfuzzer/obj/fuzz/pcap_reader.o $(PCAPS_FUZZ_PARSER_OBJS)
 
 -include $(PCAPS_OBJS:.o=.d) $(PCAPS_TEST_SRCS:%.c=$(BUILD)/%.d) \
-	$(BUILD)/pcaps/gen/gen_captures.d $(PCAPS_FUZZ_OBJS:.o=.d)
+	$(BUILD)/pcaps/gen/gen_captures.d $(PCAPS_FUZZ_OBJS:.o=.d) $(PCAPS_FUZZ_PARSER_OBJS:.o=.d)
 
 # A stand-alone `icelab pcap` (pcaps/tests/pcap_main.c) for the shell tests.
 PCAPS_MAIN := $(BUILD)/pcaps/tests/pcap_main

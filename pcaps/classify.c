@@ -41,7 +41,8 @@ pa_flow *pa_flow_find(const il_pcap_analysis *a, uint8_t transport, bool relayed
  * handshake messages tell ClientHello, ServerHello and HelloVerifyRequest;
  * ChangeCipherSpec, application data and RFC 9147 ciphertext (unified
  * header, first byte 001xxxxx) tell a handshake that went through. */
-static void dtls_records(pa_flow *f, const pa_pkt *pkt, const uint8_t *p, size_t len)
+static void dtls_records(il_pcap_analysis *a, pa_flow *f, const pa_pkt *pkt, const uint8_t *p,
+			 size_t len)
 {
 	if (!f->dtls_first_frame) {
 		f->dtls_first_frame = pkt->frame;
@@ -62,12 +63,16 @@ static void dtls_records(pa_flow *f, const pa_pkt *pkt, const uint8_t *p, size_t
 		if (type == 22 && epoch == 0 && rlen >= 1) {
 			uint8_t msg = p[13];
 			if (msg == 1) {
-				if (!f->dtls_client_hello)
+				if (!f->dtls_client_hello) {
 					f->ch_first_frame = pkt->frame;
+					pa_event_log(a, pkt, "DTLS ClientHello");
+				}
 				f->dtls_client_hello++;
 			} else if (msg == 2) {
-				if (!f->dtls_server_hello)
+				if (!f->dtls_server_hello) {
 					f->sh_first_frame = pkt->frame;
+					pa_event_log(a, pkt, "DTLS ServerHello");
+				}
 				f->dtls_server_hello++;
 			} else if (msg == 3) {
 				f->dtls_hello_verify++;
@@ -98,6 +103,16 @@ static int kind_of(enum il_demux_kind k)
 void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf,
 			  size_t len)
 {
+	/* SIP on any port: its start line is text, which RFC 7983 files
+	 * under ChannelData (64..79) or nothing. */
+	if (len && buf[0] >= 'A' && buf[0] <= 'Z' && pa_sip_detect(buf, len)) {
+		(pkt->relayed ? a->relayed_kinds : a->kinds)[KIND_SIP]++;
+		pa_flow *sf = pa_flow_get(a, pkt);
+		if (sf)
+			sf->packets[KIND_SIP]++;
+		pa_sip_message(a, pkt, buf, len);
+		return;
+	}
 	enum il_demux_kind dk = il_demux_classify(buf, len);
 	int kind = kind_of(dk);
 	/* RFC 7983 reads the first byte only; STUN also needs its magic
@@ -125,7 +140,7 @@ void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t 
 		break;
 	case KIND_DTLS:
 		if (f)
-			dtls_records(f, pkt, buf, len);
+			dtls_records(a, f, pkt, buf, len);
 		break;
 	case KIND_RTP:
 		if (f) {
@@ -138,6 +153,10 @@ void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t 
 			f->rtp_last_us = pkt->ts_us;
 		}
 		pa_rtp_packet(a, pkt, buf, len);
+		pa_call_media_packet(a, pkt, f);
+		break;
+	case KIND_RTCP:
+		pa_rtcp_packet(a, pkt, buf, len);
 		break;
 	default:
 		break;

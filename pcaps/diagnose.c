@@ -55,6 +55,10 @@ static void one_way_media(il_pcap_analysis *a)
 		    f->rtp_last_us < f->rtp_first_us + ONE_WAY_MIN_US)
 			continue;
 		pa_flow *r = pa_flow_find(a, f->transport, f->relayed, &f->dst, &f->src);
+		/* Media of a call with SDP is judged by calls.c, which knows the
+		 * reverse direction from the SDP rather than assuming it. */
+		if (f->in_call || (r && r->in_call))
+			continue;
 		const char *via = f->relayed ? " (relayed through TURN)" : "";
 		pa_finding *x;
 		if (!r || !r->rtp_packets) {
@@ -85,6 +89,44 @@ static void one_way_media(il_pcap_analysis *a)
 			x->first_us = r->rtp_last_us;
 			pa_evidence_add(&x->evidence, r->rtp_last_frame);
 			pa_evidence_add(&x->evidence, f->rtp_last_frame);
+		}
+	}
+}
+
+/* RFC 792 / RFC 4443: an unreachable quoting a datagram of a media flow. */
+static void icmp_unreachable(il_pcap_analysis *a)
+{
+	char s1[IL_ADDR_STRLEN], s2[IL_ADDR_STRLEN], s3[IL_ADDR_STRLEN];
+	for (size_t i = 0; i < a->flows.cap; i++) {
+		pa_flow *f = a->flows.slots[i];
+		if (!f || !f->icmp_unreachable)
+			continue;
+		bool media = f->rtp_packets || f->packets[KIND_RTCP] || f->packets[KIND_DTLS] ||
+			     f->in_call;
+		if (!media)
+			continue;
+		const char *what = f->icmp_v6 ? (f->icmp_code == 4 ? "port unreachable"
+						  : f->icmp_code == 1 ? "administratively prohibited"
+								      : "destination unreachable")
+				   : (f->icmp_code == 3 ? "port unreachable"
+				      : f->icmp_code == 1 ? "host unreachable"
+				      : f->icmp_code == 13 ? "administratively prohibited"
+							   : "destination unreachable");
+		il_addr_format_ip(&f->icmp_from, s3, sizeof s3);
+		pa_finding *x = pa_finding_add(
+			a, "icmp-unreachable-media", IL_PCAP_ERROR,
+			"ICMP %s from %s (%llu error%s from %.3f s): the %s that %s sends to %s is "
+			"refused there; nothing receives it.",
+			what, s3, (unsigned long long)f->icmp_unreachable,
+			f->icmp_unreachable == 1 ? "" : "s", pa_rel_s(a, f->icmp_first_us),
+			f->rtp_packets ? "RTP" : f->packets[KIND_DTLS] ? "DTLS" : "media",
+			pa_addr_str(&f->src, s1), pa_addr_str(&f->dst, s2));
+		if (x) {
+			x->first_us = f->icmp_first_us;
+			if (f->rtp_first_frame)
+				pa_evidence_add(&x->evidence, f->rtp_first_frame);
+			pa_evidence_add(&x->evidence, f->icmp_first_frame);
+			pa_evidence_add(&x->evidence, f->icmp_last_frame);
 		}
 	}
 }
@@ -489,6 +531,8 @@ void pa_diagnose(il_pcap_analysis *a)
 		turn_peers(a, t);
 	}
 	dtls_incomplete(a);
+	pa_calls_diagnose(a);
+	icmp_unreachable(a);
 	for (size_t i = 0; i < a->finding_count; i++) {
 		pa_evidence *e = &a->findings[i].evidence;
 		/* evidence in frame order */

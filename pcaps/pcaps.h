@@ -59,6 +59,11 @@ json_t *il_pcap_report_json(const il_pcap_analysis *a);
 void il_pcap_stats_print(const il_pcap_analysis *a, FILE *out);
 void il_pcap_report_print(const il_pcap_analysis *a, FILE *out);
 
+/* One self-contained HTML page (findings linked to frames, SVG ladders
+ * per SIP call and for ICE/TURN, the RTP timeline); 0, or -1 on a write
+ * error. The caller writes it to a temporary file and renames it. */
+int il_pcap_report_html(const il_pcap_analysis *a, FILE *out, const char *title);
+
 const char *il_pcap_severity_name(enum il_pcap_severity s);
 
 #endif

@@ -12,6 +12,7 @@
 #include "icelab/channeldata.h"
 #include "icelab/stun.h"
 #include "pcaps.h"
+#include <jansson.h>
 
 #define EVIDENCE_MAX 8
 #define US_PER_S 1000000ull
@@ -66,7 +67,7 @@ typedef struct pa_pkt {
 } pa_pkt;
 
 /* ---- classify.c: per-direction flows and DTLS. */
-enum { KIND_STUN, KIND_CHANNELDATA, KIND_DTLS, KIND_RTP, KIND_RTCP, KIND_ZRTP, KIND_OTHER,
+enum { KIND_STUN, KIND_CHANNELDATA, KIND_DTLS, KIND_RTP, KIND_RTCP, KIND_ZRTP, KIND_SIP, KIND_OTHER,
        KIND__COUNT };
 
 typedef struct pa_flow {
@@ -82,6 +83,11 @@ typedef struct pa_flow {
 		dtls_appdata, dtls_ciphertext;
 	uint64_t dtls_first_frame, dtls_last_frame, dtls_first_us, dtls_last_us;
 	uint64_t ch_first_frame, sh_first_frame;
+	bool in_call;                /* RTP of it was matched to a SIP call's SDP */
+	/* ICMP errors (RFC 792 type 3, RFC 4443 type 1) quoting this flow */
+	uint64_t icmp_unreachable, icmp_first_frame, icmp_last_frame, icmp_first_us;
+	uint8_t icmp_code, icmp_v6;
+	il_addr icmp_from;           /* who sent the error */
 } pa_flow;
 
 void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf,
@@ -101,6 +107,7 @@ typedef struct pa_frag pa_frag;
 #define FRAG_TIMEOUT_US (30 * US_PER_S)
 
 /* ---- rtp_stats.c: RFC 3550 per SSRC and direction. */
+#define ACTIVE_SECONDS 4096          /* the HTML timeline's resolution and reach */
 typedef struct pa_rtp_stream {
 	struct {
 		pa_tuple_key tuple;
@@ -124,9 +131,32 @@ typedef struct pa_rtp_stream {
 	double jitter, jitter_max, jitter_sum; /* in timestamp units */
 	uint64_t jitter_n;
 	uint64_t first_frame, last_frame, first_us, last_us;
+	uint8_t active[ACTIVE_SECONDS / 8]; /* seconds from the capture start with packets */
 } pa_rtp_stream;
 
 void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf, size_t len);
+/* RTP header length (fixed, CSRC, extension) and payload length without
+ * padding; -1 when the header or padding overruns len (RFC 3550 §5.1). */
+int pa_rtp_parse(const uint8_t *p, size_t len, size_t *hdr, size_t *payload);
+
+/* ---- rtcp.c: what each side says it received (RFC 3550 §6.4 SR/RR
+ * report blocks), BYE (§6.6), per reporter and reported SSRC. */
+typedef struct pa_rtcp_report {
+	struct {
+		uint32_t reporter, source;
+	} key;
+	il_addr from, to;            /* the RTCP packet's 5-tuple */
+	bool relayed;
+	uint64_t reports, first_frame, last_frame, last_us;
+	uint8_t fraction_lost;       /* last report, in 1/256 */
+	int32_t cumulative_lost;     /* 24-bit signed */
+	uint32_t highest_seq, jitter;
+	uint8_t max_fraction_lost;
+} pa_rtcp_report;
+
+/* One UDP payload classified as RTCP (compound). Returns the number of
+ * RTCP packets read, -1 when the first header is not RTCP. */
+int pa_rtcp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf, size_t len);
 /* Expected = highest extended sequence - base + 1; lost = expected - received. */
 int64_t pa_rtp_expected(const pa_rtp_stream *s);
 int64_t pa_rtp_lost(const pa_rtp_stream *s);
@@ -216,11 +246,148 @@ void pa_stun_message(il_pcap_analysis *a, const pa_pkt *pkt, const il_stun_msg *
 void pa_turn_channeldata(il_pcap_analysis *a, const pa_pkt *pkt, const il_channeldata *cd);
 void pa_stun_expire(il_pcap_analysis *a, uint64_t now_us, bool at_end);
 
+/* ---- sip.c: SIP (RFC 3261) on any port, over UDP, TCP and WebSocket
+ * (RFC 7118); calls by Call-ID with offer/answer (RFC 3264) from the SDP
+ * bodies (ref/sdp). */
+#define CALL_ID_MAX 128
+#define CALL_MAX_MEDIA 4
+#define CALL_MAX_SDP 16
+#define CALL_MAX_ADDRS 8             /* per side and media: c=/m= and candidates */
+#define CALL_MAX_PEERS 4             /* observed sources and destinations */
+#define CALL_MAX_EVENTS 96           /* SIP messages kept for the ladder */
+
+enum { SDP_SENDRECV = 0, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
+
+typedef struct pa_sdp_media_info {
+	char media[16];
+	il_addr addr;                /* c= (media, else session) and m= port */
+	bool have_addr;
+	uint8_t direction;
+	bool ice, ice_public;        /* candidates; one of them public */
+} pa_sdp_media_info;
+
+typedef struct pa_sdp_rec {
+	uint64_t frame, us;
+	uint8_t side;                /* 0 caller, 1 callee */
+	bool offer;
+	il_addr sig_src, sig_dst;    /* the SIP message that carried it */
+	il_addr origin;              /* o= address (port 0); family 0 when not an IP */
+	il_addr session_conn;        /* session-level c=; family 0 when absent */
+	pa_sdp_media_info media[CALL_MAX_MEDIA];
+	uint8_t media_count;
+} pa_sdp_rec;
+
+typedef struct pa_peer_obs {
+	il_addr addr;
+	uint64_t packets, first_frame, last_frame;
+} pa_peer_obs;
+
+typedef struct pa_call_side {
+	il_addr adv[CALL_MAX_ADDRS]; /* every address this side advertised */
+	uint8_t adv_count;
+	bool adv_private;            /* its latest c= is private */
+	uint8_t direction;           /* from its latest SDP */
+	uint64_t direction_frame, direction_us;
+	pa_peer_obs sources[CALL_MAX_PEERS]; /* of RTP sent to its addresses */
+	uint8_t source_count;
+	pa_peer_obs dests[CALL_MAX_PEERS];   /* of RTP sent from its addresses */
+	uint8_t dest_count;
+	/* RTP towards this side */
+	uint64_t rx, rx_first_frame, rx_last_frame, rx_first_us, rx_last_us;
+	/* direction violations: this side's SDP forbids what was seen */
+	uint64_t dir_violations;
+	uint8_t violated_direction;
+	uint64_t violated_sdp_frame;
+	bool violation_by_self;      /* it sent while recvonly/inactive */
+	pa_evidence dir_evidence;
+} pa_call_side;
+
+typedef struct pa_call_event {
+	uint64_t frame, us;
+	il_addr src, dst;
+	char label[44];
+	bool sdp;
+} pa_call_event;
+
+typedef struct pa_call {
+	char call_id[CALL_ID_MAX];   /* the key, NUL-padded */
+	size_t index;                /* order of first sight */
+	uint64_t first_frame, first_us, last_frame, last_us;
+	char caller_tag[64];
+	il_addr caller_sig, callee_sig;
+	uint32_t invite_cseq, last_invite_cseq;
+	uint64_t invite_frame, invites, reinvites, messages;
+	int final_code;              /* to the initial INVITE; 0 none */
+	uint64_t final_frame, final_us;
+	uint64_t bye_frame, bye_us, bye_ok_frame, cancel_frame;
+	uint8_t bye_side;
+	/* offer/answer (RFC 3264 §4): the offer waiting for its answer */
+	bool offer_pending;
+	uint32_t offer_cseq;
+	uint8_t offer_side;
+	uint64_t last_sdp_hash[2];   /* per side: a repeated body is not a new SDP */
+	pa_sdp_rec sdps[CALL_MAX_SDP];
+	size_t sdp_count, sdp_dropped, sdp_unparsed;
+	uint8_t media_count;
+	pa_call_side sides[CALL_MAX_MEDIA][2];
+	/* RTP from side s (index) of media m */
+	uint64_t dir_packets[CALL_MAX_MEDIA][2], dir_first_frame[CALL_MAX_MEDIA][2],
+		dir_last_frame[CALL_MAX_MEDIA][2], dir_first_us[CALL_MAX_MEDIA][2],
+		dir_last_us[CALL_MAX_MEDIA][2];
+	/* RTP after the BYE, or after a final failure */
+	uint64_t after_end, after_end_first_us;
+	pa_evidence after_end_evidence;
+	pa_call_event events[CALL_MAX_EVENTS];
+	size_t event_count, events_dropped;
+} pa_call;
+
+/* call_addrs: an advertised media address and who advertised it (the
+ * latest SDP that named it wins). */
+typedef struct pa_call_addr {
+	uint8_t key[19];
+	pa_call *call;
+	uint8_t media, side;
+} pa_call_addr;
+
+/* Whether a UDP payload or stream bytes start a SIP message. */
+bool pa_sip_detect(const uint8_t *p, size_t len);
+/* One whole SIP message (a datagram, a TCP-framed message, a WebSocket
+ * message). Returns 0, or -1 when it is not SIP. */
+int pa_sip_message(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf, size_t len);
+/* Length of the first complete SIP message in a byte stream (headers and
+ * Content-Length body), 0 when more bytes are needed, -1 when it cannot
+ * be framed (no Content-Length, or larger than max). */
+long pa_sip_frame_length(const uint8_t *p, size_t len, size_t max);
+/* An RTP packet: matched against the calls' advertised addresses. */
+void pa_call_media_packet(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f);
+void pa_calls_diagnose(il_pcap_analysis *a);
+json_t *pa_calls_json(const il_pcap_analysis *a);
+void pa_calls_free(il_pcap_analysis *a);
+/* The calls in order of first sight (caller frees the array). */
+pa_call **pa_calls_sorted(const il_pcap_analysis *a, size_t *n);
+const char *pa_sdp_direction_name(uint8_t d);
+
+/* ---- events.c: a bounded log of STUN/TURN/DTLS signalling for the HTML
+ * ladder (constant memory: the first EVENT_LOG_MAX events). */
+#define EVENT_LOG_MAX 4000
+typedef struct pa_event {
+	uint64_t frame, us;
+	il_addr src, dst;
+	bool relayed;
+	char label[40];
+} pa_event;
+void pa_event_log(il_pcap_analysis *a, const pa_pkt *pkt, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- icmp.c: ICMP/ICMPv6 errors matched to the flow they quote. */
+void pa_icmp_packet(il_pcap_analysis *a, const pa_pkt *pkt, bool v6, const uint8_t *p,
+		    size_t len);
+
 /* ---- diagnose.c */
 typedef struct pa_finding {
 	const char *code;
 	enum il_pcap_severity severity;
-	char message[320];
+	char message[512];
 	pa_evidence evidence;
 	uint64_t first_us;           /* when it started, or 0 */
 } pa_finding;
@@ -257,6 +424,21 @@ struct il_pcap_analysis {
 	uint64_t next_expire_us;
 	pa_table ice_pairs;
 	pa_table allocations;
+	/* SIP */
+	pa_table calls;              /* by Call-ID */
+	pa_table call_addrs;         /* advertised media address -> call, media, side */
+	uint64_t sip_messages, sip_requests, sip_responses, sip_malformed, sip_sdp,
+		sip_sdp_unparsed, sip_tcp_messages, sip_ws_messages;
+	void *sdp_scratch;           /* one il_sdp_session, allocated on first use */
+	/* RTCP */
+	pa_table rtcp_reports;
+	uint64_t rtcp_packets, rtcp_sr, rtcp_rr, rtcp_bye, rtcp_sdes, rtcp_app, rtcp_xr,
+		rtcp_other, rtcp_malformed;
+	/* ICMP */
+	uint64_t icmp_errors, icmp_unmatched;
+	/* the ladder's event log */
+	pa_event *events;
+	size_t event_count, events_dropped;
 	/* findings */
 	pa_finding *findings;
 	size_t finding_count, finding_cap;

@@ -45,6 +45,9 @@ il_pcap_analysis *il_pcap_analysis_new(void)
 	pa_table_init(&a->transactions, IL_STUN_TID_LEN);
 	pa_table_init(&a->ice_pairs, sizeof(pa_tuple_key));
 	pa_table_init(&a->allocations, sizeof(pa_tuple_key));
+	pa_table_init(&a->calls, CALL_ID_MAX);
+	pa_table_init(&a->call_addrs, 19);
+	pa_table_init(&a->rtcp_reports, sizeof(((pa_rtcp_report *)0)->key));
 	return a;
 }
 
@@ -58,6 +61,9 @@ void il_pcap_analysis_free(il_pcap_analysis *a)
 	pa_table_free(&a->transactions);
 	pa_table_free(&a->ice_pairs);
 	pa_table_free(&a->allocations);
+	pa_calls_free(a);
+	pa_table_free(&a->rtcp_reports);
+	free(a->events);
 	free(a->frags);
 	free(a->findings);
 	free(a);
@@ -313,6 +319,7 @@ static void ip_payload(il_pcap_analysis *a, pa_pkt *pkt, uint8_t proto, const ui
 		pa_tcp_segment(a, pkt, pa_be32(p + 4), p[13], p + doff, len - doff);
 	} else if (proto == 1 || proto == 58) {
 		a->icmp++;
+		pa_icmp_packet(a, pkt, proto == 58, p, len);
 	} else {
 		a->other_ip++;
 	}

@@ -7,7 +7,7 @@
 #include "pcaps_internal.h"
 
 static const char *kind_names[KIND__COUNT] = {"stun", "channeldata", "dtls", "rtp",
-					      "rtcp", "zrtp", "other"};
+					      "rtcp", "zrtp", "sip", "other"};
 static const char *class_names[4] = {"request", "indication", "success", "error"};
 
 static json_t *addr_json(const il_addr *a)
@@ -151,7 +151,52 @@ json_t *il_pcap_stats_json(const il_pcap_analysis *a)
 	json_object_set_new(o, "channeldata",
 			    json_integer((json_int_t)a->kinds[KIND_CHANNELDATA]));
 	json_object_set_new(o, "rtp_streams", rtp_json(a));
+	json_object_set_new(
+		o, "sip",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "messages",
+			  (json_int_t)a->sip_messages, "requests", (json_int_t)a->sip_requests,
+			  "responses", (json_int_t)a->sip_responses, "malformed",
+			  (json_int_t)a->sip_malformed, "sdp", (json_int_t)a->sip_sdp, "sdp_unparsed",
+			  (json_int_t)a->sip_sdp_unparsed, "over_tcp", (json_int_t)a->sip_tcp_messages,
+			  "over_websocket", (json_int_t)a->sip_ws_messages, "calls",
+			  (json_int_t)a->calls.count));
+	json_object_set_new(
+		o, "rtcp",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "packets",
+			  (json_int_t)a->rtcp_packets, "sr", (json_int_t)a->rtcp_sr, "rr",
+			  (json_int_t)a->rtcp_rr, "sdes", (json_int_t)a->rtcp_sdes, "bye",
+			  (json_int_t)a->rtcp_bye, "app", (json_int_t)a->rtcp_app, "xr",
+			  (json_int_t)a->rtcp_xr, "other", (json_int_t)a->rtcp_other, "malformed",
+			  (json_int_t)a->rtcp_malformed));
+	json_object_set_new(o, "icmp_errors",
+			    json_pack("{s:I,s:I}", "count", (json_int_t)a->icmp_errors, "unmatched",
+				      (json_int_t)a->icmp_unmatched));
 	return o;
+}
+
+static json_t *rtcp_reports_json(const il_pcap_analysis *a)
+{
+	json_t *arr = json_array();
+	size_t n;
+	void **v = sorted(&a->rtcp_reports, offsetof(pa_rtcp_report, first_frame), &n);
+	for (size_t i = 0; v && i < n; i++) {
+		const pa_rtcp_report *r = v[i];
+		char s1[12], s2[12];
+		snprintf(s1, sizeof s1, "0x%08" PRIx32, r->key.reporter);
+		snprintf(s2, sizeof s2, "0x%08" PRIx32, r->key.source);
+		json_array_append_new(
+			arr, json_pack("{s:o,s:o,s:b,s:s,s:s,s:I,s:I,s:I,s:f,s:f,s:i,s:I,s:I}", "from",
+				       addr_json(&r->from), "to", addr_json(&r->to), "relayed", r->relayed,
+				       "reporter_ssrc", s1, "source_ssrc", s2, "reports",
+				       (json_int_t)r->reports, "first_frame", (json_int_t)r->first_frame,
+				       "last_frame", (json_int_t)r->last_frame, "fraction_lost",
+				       r->fraction_lost / 256.0, "max_fraction_lost",
+				       r->max_fraction_lost / 256.0, "cumulative_lost",
+				       (int)r->cumulative_lost, "highest_seq", (json_int_t)r->highest_seq,
+				       "jitter", (json_int_t)r->jitter));
+	}
+	free(v);
+	return arr;
 }
 
 static const char *role_name(int r)
@@ -327,6 +372,8 @@ json_t *il_pcap_report_json(const il_pcap_analysis *a)
 	json_object_set_new(o, "ice_pairs", ice_json(a));
 	json_object_set_new(o, "turn_allocations", turn_json(a));
 	json_object_set_new(o, "dtls", dtls_json(a));
+	json_object_set_new(o, "calls", pa_calls_json(a));
+	json_object_set_new(o, "rtcp_reports", rtcp_reports_json(a));
 	return o;
 }
 
@@ -367,6 +414,17 @@ void il_pcap_stats_print(const il_pcap_analysis *a, FILE *out)
 	print_stun_counts(out, "STUN messages:", a->stun_counts);
 	print_stun_counts(out, "STUN messages relayed through TURN:", a->relayed_stun_counts);
 	fprintf(out, "ChannelData %" PRIu64 "\n", a->kinds[KIND_CHANNELDATA]);
+	if (a->sip_messages)
+		fprintf(out, "SIP messages %" PRIu64 " (%" PRIu64 " requests, %" PRIu64
+			     " responses, %" PRIu64 " with SDP), calls %zu\n",
+			a->sip_messages, a->sip_requests, a->sip_responses, a->sip_sdp, a->calls.count);
+	if (a->rtcp_packets)
+		fprintf(out, "RTCP packets %" PRIu64 " (SR %" PRIu64 ", RR %" PRIu64 ", BYE %" PRIu64
+			     ", malformed %" PRIu64 ")\n",
+			a->rtcp_packets, a->rtcp_sr, a->rtcp_rr, a->rtcp_bye, a->rtcp_malformed);
+	if (a->icmp_errors)
+		fprintf(out, "ICMP errors %" PRIu64 " (%" PRIu64 " quoting no flow seen)\n",
+			a->icmp_errors, a->icmp_unmatched);
 	size_t n;
 	void **v = sorted(&a->rtp_streams, offsetof(pa_rtp_stream, first_frame), &n);
 	fprintf(out, "RTP streams: %zu\n", n);
@@ -384,6 +442,39 @@ void il_pcap_stats_print(const il_pcap_analysis *a, FILE *out)
 		fputc('\n', out);
 	}
 	free(v);
+}
+
+static void print_calls(const il_pcap_analysis *a, FILE *out)
+{
+	size_t n;
+	pa_call **calls = pa_calls_sorted(a, &n);
+	if (n)
+		fprintf(out, "SIP calls: %zu\n", n);
+	for (size_t i = 0; calls && i < n; i++) {
+		const pa_call *c = calls[i];
+		if (!c)
+			continue;
+		fprintf(out, "  %s: %" PRIu64 " messages, INVITE frame %" PRIu64, c->call_id,
+			c->messages, c->invite_frame);
+		if (c->final_code)
+			fprintf(out, ", final %d (frame %" PRIu64 ")", c->final_code, c->final_frame);
+		if (c->reinvites)
+			fprintf(out, ", %" PRIu64 " re-INVITE%s", c->reinvites, c->reinvites == 1 ? "" : "s");
+		if (c->bye_frame)
+			fprintf(out, ", BYE frame %" PRIu64, c->bye_frame);
+		fprintf(out, ", %zu SDP\n", c->sdp_count);
+		for (uint8_t m = 0; m < c->media_count; m++)
+			for (uint8_t s = 0; s < 2; s++) {
+				const pa_call_side *cs = &c->sides[m][s];
+				char s1[IL_ADDR_STRLEN] = "-";
+				if (cs->adv_count)
+					pa_addr_str(&cs->adv[cs->adv_count - 1], s1);
+				fprintf(out, "    m%u %s %s %s: RTP sent %" PRIu64 ", received %" PRIu64 "\n", m,
+					s ? "callee" : "caller", s1, pa_sdp_direction_name(cs->direction),
+					c->dir_packets[m][s], cs->rx);
+			}
+	}
+	free(calls);
 }
 
 void il_pcap_report_print(const il_pcap_analysis *a, FILE *out)
@@ -416,6 +507,7 @@ void il_pcap_report_print(const il_pcap_analysis *a, FILE *out)
 			p->errors, p->no_response, p->nominated ? " nominated" : "");
 	}
 	free(v);
+	print_calls(a, out);
 	v = sorted(&a->allocations, offsetof(pa_turn_alloc, first_frame), &n);
 	if (n)
 		fprintf(out, "TURN allocations: %zu\n", n);

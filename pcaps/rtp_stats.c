@@ -125,28 +125,38 @@ static void jitter(pa_rtp_stream *s, uint64_t ts_us, uint32_t rtp_ts)
 	s->have_transit = true;
 }
 
-void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *p, size_t len)
+int pa_rtp_parse(const uint8_t *p, size_t len, size_t *hdr_out, size_t *payload_out)
 {
-	/* RFC 3550 §5.1: fixed header, CSRC list, extension, padding. */
+	/* RFC 3550 §5.1: fixed header, CSRC list, extension (§5.3.1), padding. */
 	if (len < 12 || (p[0] >> 6) != 2)
-		return;
+		return -1;
 	size_t hdr = 12 + (size_t)(p[0] & 0x0f) * 4;
 	if (hdr > len)
-		return;
+		return -1;
 	if (p[0] & 0x10) {
 		if (hdr + 4 > len)
-			return;
+			return -1;
 		hdr += 4 + (size_t)pa_be16(p + hdr + 2) * 4;
 		if (hdr > len)
-			return;
+			return -1;
 	}
 	size_t payload = len - hdr;
 	if (p[0] & 0x20) {
 		uint8_t pad = p[len - 1];
 		if (pad == 0 || pad > payload)
-			return;
+			return -1;
 		payload -= pad;
 	}
+	*hdr_out = hdr;
+	*payload_out = payload;
+	return 0;
+}
+
+void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *p, size_t len)
+{
+	size_t hdr, payload;
+	if (pa_rtp_parse(p, len, &hdr, &payload) < 0)
+		return;
 	struct {
 		pa_tuple_key tuple;
 		uint32_t ssrc;
@@ -175,6 +185,9 @@ void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *p, siz
 	s->bytes += payload;
 	s->last_frame = pkt->frame;
 	s->last_us = pkt->ts_us;
+	uint64_t sec = pkt->ts_us >= a->first_us ? (pkt->ts_us - a->first_us) / US_PER_S : 0;
+	if (sec < ACTIVE_SECONDS)
+		s->active[sec / 8] |= (uint8_t)(1u << (sec % 8));
 	sequence(s, pa_be16(p + 2));
 	if (pt == s->payload_type)
 		jitter(s, pkt->ts_us, pa_be32(p + 4));

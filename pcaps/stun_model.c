@@ -512,6 +512,22 @@ void pa_stun_message(il_pcap_analysis *a, const pa_pkt *pkt, const il_stun_msg *
 		counts[m->method][m->cls & 3]++;
 	else
 		a->stun_other_method++;
+	if (m->method != IL_STUN_SEND && m->method != IL_STUN_DATA) {
+		static const char *cls[4] = {"request", "indication", "success", "error"};
+		const char *name = il_stun_method_name(m->method);
+		int code = 0;
+		const il_stun_attr *ec = m->cls == IL_STUN_ERROR ? il_stun_msg_find(m, IL_ATTR_ERROR_CODE)
+								 : NULL;
+		const char *reason;
+		size_t rlen;
+		if (ec)
+			il_stun_attr_get_error_code(m, ec, &code, &reason, &rlen);
+		if (code)
+			pa_event_log(a, pkt, "%s %d", name ? name : "STUN", code);
+		else
+			pa_event_log(a, pkt, "%s %s%s", name ? name : "STUN", cls[m->cls & 3],
+				     il_stun_msg_find(m, IL_ATTR_USE_CANDIDATE) ? " USE-CAND" : "");
+	}
 	switch (m->cls) {
 	case IL_STUN_REQUEST:
 		request(a, pkt, m);

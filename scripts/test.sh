@@ -32,12 +32,12 @@ run_step() { # name, command...
 	fi
 }
 
-for t in build/ref/*/tests/test_* build/sim/tests/test_* build/pcaps/tests/test_*; do
+for t in build/ref/*/tests/test_* build/sim/tests/test_* build/pcaps/tests/test_* build/conformance/tests/test_*; do
 	[ -x "$t" ] || continue
 	count_cmocka "unit $(basename "$t")" "$t"
 done
 run_step "vectors" build/vectors/vector_runner vectors
-for t in build/asan/ref/*/tests/test_* build/asan/sim/tests/test_* build/asan/pcaps/tests/test_*; do
+for t in build/asan/ref/*/tests/test_* build/asan/sim/tests/test_* build/asan/pcaps/tests/test_* build/asan/conformance/tests/test_*; do
 	[ -x "$t" ] || continue
 	count_cmocka "asan $(basename "$t")" "$t"
 done
@@ -54,6 +54,7 @@ run_step "fuzz regressions" make --no-print-directory fuzz-replay
 run_step "fuzz smoke" make --no-print-directory fuzz-smoke
 run_step "pcaps fuzz regressions" make --no-print-directory pcaps-fuzz-replay
 run_step "pcaps fuzz smoke" make --no-print-directory pcaps-fuzz-smoke
+run_step "sim fuzz smoke" make --no-print-directory sim-fuzz-smoke
 
 if [ ${#failures[@]} -ne 0 ]; then
 	printf 'failed: %s\n' "${failures[@]}"

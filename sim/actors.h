@@ -16,6 +16,9 @@
 
 typedef struct sim_server sim_server;
 sim_server *sim_server_new(il_sim *sim, int host);
+/* With RFC 5780 behaviour discovery: A1 is the host's first address,
+ * other_ip (another address of the host) A2; ports 3478 and 3479. */
+sim_server *sim_server_new_rfc5780(il_sim *sim, int host, const il_addr *other_ip);
 void sim_server_free(sim_server *s);
 const il_addr *sim_server_addr(const sim_server *s);
 

@@ -30,6 +30,9 @@ struct sim_server {
 	il_turn_server *core;
 	il_peer_policy policy;
 	int udp_sock;
+	/* RFC 5780 §6.1: A1:P1 (udp_sock), A1:P2, A2:P1, A2:P2; -1 when off. */
+	int udp5780[4];
+	il_addr udp5780_addr[4];
 	struct {
 		int sock;
 		il_addr addr;
@@ -87,7 +90,12 @@ static void cb_send_to_client(void *user, const il_five_tuple *ft, const uint8_t
 {
 	sim_server *s = user;
 	if (ft->transport == IL_TRANSPORT_UDP) {
-		il_sim_udp_send(s->sim, s->udp_sock, &ft->remote, data, len);
+		/* RFC 5780 CHANGE-REQUEST: from the socket bound to ft->local. */
+		int sock = s->udp_sock;
+		for (int i = 0; i < 4; i++)
+			if (s->udp5780[i] >= 0 && il_addr_equal(&s->udp5780_addr[i], &ft->local))
+				sock = s->udp5780[i];
+		il_sim_udp_send(s->sim, sock, &ft->remote, data, len);
 		return;
 	}
 	srv_conn *c = conn_by_remote(s, &ft->remote);
@@ -188,6 +196,9 @@ static void udp_recv(void *user, il_sim *sim, int sock, const il_addr *from,
 	memset(&ft, 0, sizeof ft);
 	ft.local = s->addr;
 	ft.local.port = 3478;
+	for (int i = 0; i < 4; i++)
+		if (s->udp5780[i] == sock)
+			ft.local = s->udp5780_addr[i];
 	ft.remote = *from;
 	ft.transport = IL_TRANSPORT_UDP;
 	il_turn_server_handle_client(s->core, &ft, data, len, il_sim_now(sim) / 1000);
@@ -276,7 +287,41 @@ static bool tcp_accept(void *user, il_sim *sim, int conn, const il_addr *peer,
 	return false;
 }
 
+static sim_server *server_create(il_sim *sim, int host, const il_addr *other);
+
 sim_server *sim_server_new(il_sim *sim, int host)
+{
+	return server_create(sim, host, NULL);
+}
+
+sim_server *sim_server_new_rfc5780(il_sim *sim, int host, const il_addr *other_ip)
+{
+	if (!other_ip || !sim_node_owns(sim, host, other_ip))
+		return NULL;
+	return server_create(sim, host, other_ip);
+}
+
+/* The three more UDP sockets of RFC 5780 §6.1, the primary one included
+ * in the table so that replies leave from the right one. */
+static int bind_rfc5780(sim_server *s, const il_addr *other)
+{
+	il_addr a[4];
+	for (int i = 0; i < 4; i++) {
+		a[i] = (i & 2) ? *other : s->addr;
+		a[i].port = (i & 1) ? 3479 : 3478;
+	}
+	s->udp5780[0] = s->udp_sock;
+	s->udp5780_addr[0] = a[0];
+	for (int i = 1; i < 4; i++) {
+		s->udp5780[i] = il_sim_udp_bind(s->sim, s->host, &a[i], udp_recv, NULL, s, NULL);
+		s->udp5780_addr[i] = a[i];
+		if (s->udp5780[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static sim_server *server_create(il_sim *sim, int host, const il_addr *other)
 {
 	sim_server *s = calloc(1, sizeof *s);
 	if (!s)
@@ -286,6 +331,8 @@ sim_server *sim_server_new(il_sim *sim, int host)
 	s->next_relay_port = 49152;
 	for (int i = 0; i < MAX_RELAYS; i++)
 		s->relays[i].sock = -1;
+	for (int i = 0; i < 4; i++)
+		s->udp5780[i] = -1;
 	const il_addr *a = il_sim_node_addr(sim, host, IL_AF_INET);
 	if (!a) {
 		free(s);
@@ -299,6 +346,12 @@ sim_server *sim_server_new(il_sim *sim, int host)
 	cfg.software = "icelab sim";
 	cfg.peers = &s->policy;
 	cfg.key_lookup = cb_key_lookup;
+	if (other) {
+		cfg.primary_address = s->addr;
+		cfg.primary_address.port = 3478;
+		cfg.other_address = *other;
+		cfg.other_address.port = 3479;
+	}
 	il_sim_rng_bytes(il_sim_get_rng(sim), cfg.nonce_secret, sizeof cfg.nonce_secret);
 	il_turn_server_callbacks cb;
 	memset(&cb, 0, sizeof cb);
@@ -316,6 +369,8 @@ sim_server *sim_server_new(il_sim *sim, int host)
 		  il_sim_tcp_listen(sim, host, &l, tcp_accept, s, NULL) >= 0;
 	l.port = 443;
 	ok = ok && il_sim_tcp_listen(sim, host, &l, tcp_accept, s, NULL) >= 0;
+	if (ok && other)
+		ok = bind_rfc5780(s, other) == 0;
 	if (!ok) {
 		sim_server_free(s);
 		return NULL;

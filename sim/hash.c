@@ -7,12 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One multiply per word, then one full mix for the avalanche linear
+ * probing needs (the keys are mostly zeros and small ports). */
 static uint64_t key_hash(const sim_key *k)
 {
 	uint64_t h = 0x243f6a8885a308d3ull;
-	for (int i = 0; i < 6; i++)
-		h = sim_mix(h ^ k->w[i]) + (uint64_t)i;
-	return h | 1; /* 0 marks an empty slot */
+	for (int i = 0; i < 6; i++) {
+		h = (h ^ k->w[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	return sim_mix(h) | 1; /* 0 marks an empty slot */
 }
 
 int sim_hash_init(sim_hash *h, size_t cap)

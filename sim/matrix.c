@@ -106,6 +106,13 @@ fail:
 	return -1;
 }
 
+/* The same topology for the ICE matrix (matrix_ice.c). */
+int sim_matrix_build_side(il_sim *sim, int inet, int side, const char *desc, char *err,
+			  size_t err_len)
+{
+	return build_side(sim, inet, side, desc, err, err_len);
+}
+
 /* ---- one pair ---- */
 
 typedef struct pair_run {

@@ -327,6 +327,20 @@ size_t il_sim_packet_wire_len(const il_sim_packet *p)
 }
 
 static void link_arrive(il_sim *sim, void *arg, uint64_t u);
+static void link_fifo_arrive(il_sim *sim, void *arg, uint64_t u);
+
+/* Appends to the direction's FIFO; the first in line gets the event. */
+static void fifo_push(il_sim *sim, sim_link_dir *d, int link, int dir, il_sim_packet *p)
+{
+	p->next_free = NULL;
+	if (d->fifo_tail) {
+		d->fifo_tail->next_free = p;
+		d->fifo_tail = p;
+		return;
+	}
+	d->fifo_head = d->fifo_tail = p;
+	il_sim_schedule(sim, p->arrive_us, link_fifo_arrive, NULL, (uint64_t)link << 1 | (uint64_t)dir);
+}
 
 static bool chance(il_sim *sim, double prob)
 {
@@ -394,12 +408,14 @@ void sim_link_transmit(il_sim *sim, int link, int from_node, il_sim_packet *p)
 	if (arrive < d->last_arrival)
 		arrive = d->last_arrival; /* a link is FIFO: jitter does not reorder */
 	d->last_arrival = arrive;
-	if (chance(sim, c->reorder)) {
+	bool held = chance(sim, c->reorder);
+	if (held) {
 		arrive += c->reorder_delay_us;
 		d->stats.reordered++;
 	}
 	p->link = (uint32_t)link;
 	p->dir = (uint8_t)dir;
+	p->arrive_us = arrive;
 	if (chance(sim, c->duplicate)) {
 		il_sim_packet *copy = sim_packet_alloc(sim);
 		if (copy) {
@@ -407,10 +423,17 @@ void sim_link_transmit(il_sim *sim, int link, int from_node, il_sim_packet *p)
 			memcpy(copy, p, offsetof(il_sim_packet, data) + p->len);
 			copy->id = id;
 			d->stats.duplicated++;
-			il_sim_schedule(sim, arrive, link_arrive, copy, 0);
+			if (held)
+				il_sim_schedule(sim, arrive, link_arrive, copy, 0);
+			else
+				fifo_push(sim, d, link, dir, copy);
 		}
 	}
-	il_sim_schedule(sim, arrive, link_arrive, p, 0);
+	/* A packet held back leaves the line: later ones overtake it. */
+	if (held)
+		il_sim_schedule(sim, arrive, link_arrive, p, 0);
+	else
+		fifo_push(sim, d, link, dir, p);
 }
 
 static void node_input(il_sim *sim, int node, int in_link, il_sim_packet *p)
@@ -446,6 +469,21 @@ static void link_arrive(il_sim *sim, void *arg, uint64_t u)
 	sim_link *l = &sim->links[p->link];
 	l->dir[p->dir].stats.delivered++;
 	node_input(sim, l->node[1 - p->dir], (int)p->link, p);
+}
+
+static void link_fifo_arrive(il_sim *sim, void *arg, uint64_t u)
+{
+	(void)arg;
+	sim_link *l = &sim->links[u >> 1];
+	sim_link_dir *d = &l->dir[u & 1];
+	il_sim_packet *p = d->fifo_head;
+	d->fifo_head = p->next_free;
+	if (!d->fifo_head)
+		d->fifo_tail = NULL;
+	else
+		il_sim_schedule(sim, d->fifo_head->arrive_us, link_fifo_arrive, NULL, u);
+	p->next_free = NULL;
+	link_arrive(sim, p, 0);
 }
 
 static void local_arrive(il_sim *sim, void *arg, uint64_t node)

@@ -74,6 +74,10 @@ typedef struct sim_link_dir {
 	il_sim_link_stats stats;
 	bool ge_bad;
 	uint64_t busy_until, last_arrival;
+	/* Packets in flight in arrival order (a link is FIFO but for the
+	 * ones reordering holds back, which get their own events): only the
+	 * head has an event in the heap. */
+	il_sim_packet *fifo_head, *fifo_tail;
 	pcap_dumper_t *dump;  /* per-link capture (shared by both directions) */
 } sim_link_dir;
 
@@ -177,6 +181,11 @@ void sim_nat_renumber(struct sim_nat *nat, const il_addr *old_ip, const il_addr 
 
 /* pcap (pcap_writer.c). */
 void sim_pcap_record(il_sim *sim, sim_link *l, const il_sim_packet *p);
+
+/* matrix.c: one side of a matrix cell behind a preset (0 alice, 1 bob);
+ * returns the host, or -1 with err. Shared with matrix_ice.c. */
+int sim_matrix_build_side(il_sim *sim, int inet, int side, const char *desc, char *err,
+			  size_t err_len);
 
 static inline uint64_t sim_mix(uint64_t h)
 {

@@ -1007,7 +1007,7 @@ def check_exit_codes(binary, valid, malformed, fails):
          '"attributes":[{"name":"MESSAGE-INTEGRITY"}]}'],
         ["stun", "frobnicate"],
         ["frobnicate"],
-        ["probe"], ["check"], ["sim"], ["pcap"], ["serve", "--bogus"],
+        ["probe"], ["check", "--bogus"], ["sim"], ["pcap"], ["serve", "--bogus"],
     ]
     for args in usage:
         rc, out, err = run(binary, args, "")

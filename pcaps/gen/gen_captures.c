@@ -859,6 +859,439 @@ static void turn_internal_peer(void)
 	gen_close(&g);
 }
 
+/* ---- SIP (RFC 3261) with SDP (RFC 8866), RTCP (RFC 3550), ICMP */
+
+/* An SDP body: audio PCMA on port, with the given direction. */
+static const char *sdp_body(char *buf, size_t cap, const char *origin, const char *conn, int port,
+			    const char *direction)
+{
+	snprintf(buf, cap,
+		 "v=0\r\no=- 1001 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+		 "m=audio %d RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n"
+		 "a=rtpmap:101 telephone-event/8000\r\na=%s\r\n",
+		 origin, conn, port, direction);
+	return buf;
+}
+
+/* A SIP message as text; from_tag is the caller's on every message of
+ * the dialog it sends, and on the callee's responses (RFC 3261 §8.2.6.2). */
+static size_t sip_text(char *out, size_t cap, const char *first_line, const il_addr *via,
+		       const char *call_id, unsigned cseq, const char *method, const char *from_tag,
+		       const char *to_tag, const char *sdp)
+{
+	char v[IL_ADDR_STRLEN];
+	il_addr_format(via, v, sizeof v);
+	int n = snprintf(out, cap,
+			 "%s\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%u%s\r\n"
+			 "From: <sip:%s@example.com>;tag=%s\r\nTo: <sip:%s@example.com>%s%s\r\n"
+			 "Call-ID: %s\r\nCSeq: %u %s\r\nMax-Forwards: 70\r\n%s"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 first_line, v, cseq, method, from_tag[0] == 'a' ? "alice" : "bob", from_tag,
+			 from_tag[0] == 'a' ? "bob" : "alice", to_tag ? ";tag=" : "",
+			 to_tag ? to_tag : "", call_id, cseq, method,
+			 sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0,
+			 sdp ? sdp : "");
+	return (size_t)n;
+}
+
+static uint64_t sip_udp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst,
+			const char *first_line, const char *call_id, unsigned cseq,
+			const char *method, const char *from_tag, const char *to_tag, const char *sdp)
+{
+	char text[4096];
+	size_t n = sip_text(text, sizeof text, first_line, src, call_id, cseq, method, from_tag,
+			    to_tag, sdp);
+	return udp(g, ts, src, dst, (const uint8_t *)text, n, 0);
+}
+
+typedef struct call_frames {
+	uint64_t invite, ok, ack;
+} call_frames;
+
+/* INVITE with the offer, 100, 180, 200 with the answer, ACK (RFC 3261
+ * §13, RFC 3264 §4): the caller at c, the callee at e. */
+static call_frames call_setup(gen *g, uint64_t ts, const il_addr *c, const il_addr *e,
+			      const char *id, const char *offer, const char *answer)
+{
+	call_frames f;
+	f.invite = sip_udp(g, ts, c, e, "INVITE sip:bob@example.com SIP/2.0", id, 1, "INVITE",
+			   "a1", NULL, offer);
+	sip_udp(g, ts + 5 * MS, e, c, "SIP/2.0 100 Trying", id, 1, "INVITE", "a1", NULL, NULL);
+	sip_udp(g, ts + 50 * MS, e, c, "SIP/2.0 180 Ringing", id, 1, "INVITE", "a1", "b1", NULL);
+	f.ok = sip_udp(g, ts + 500 * MS, e, c, "SIP/2.0 200 OK", id, 1, "INVITE", "a1", "b1",
+		       answer);
+	f.ack = sip_udp(g, ts + 510 * MS, c, e, "ACK sip:bob@example.com SIP/2.0", id, 1, "ACK",
+			"a1", "b1", NULL);
+	return f;
+}
+
+static uint64_t call_bye(gen *g, uint64_t ts, const il_addr *c, const il_addr *e,
+			 const char *id)
+{
+	uint64_t f = sip_udp(g, ts, c, e, "BYE sip:bob@example.com SIP/2.0", id, 2, "BYE", "a1",
+			     "b1", NULL);
+	sip_udp(g, ts + 10 * MS, e, c, "SIP/2.0 200 OK", id, 2, "BYE", "a1", "b1", NULL);
+	return f;
+}
+
+/* RTP from -> to every 20 ms over [t0, t0 + dur); first and last frames. */
+static void rtp_run(gen *g, uint64_t t0, uint64_t dur, const il_addr *from, const il_addr *to,
+		    uint32_t ssrc, uint64_t *first, uint64_t *last)
+{
+	uint16_t seq = (uint16_t)(ssrc & 0xffff);
+	for (uint64_t t = 0; t < dur; t += 20 * MS) {
+		uint64_t f = rtp(g, t0 + t, from, to, ssrc, seq++, (uint32_t)(t / 125));
+		if (first && !*first)
+			*first = f;
+		if (last)
+			*last = f;
+	}
+}
+
+/* RTCP (RFC 3550 §6.4): an SR from ssrc with one report block about
+ * source, then an SDES CNAME, as a compound packet. */
+static uint64_t rtcp_sr(gen *g, uint64_t ts, const il_addr *from, const il_addr *to,
+			uint32_t ssrc, uint32_t source, uint8_t fraction, uint32_t cum_lost,
+			uint32_t highest)
+{
+	uint8_t p[128];
+	memset(p, 0, sizeof p);
+	p[0] = 0x81;
+	p[1] = 200;
+	put16(p + 2, 12); /* 52 bytes */
+	put32(p + 4, ssrc);
+	put32(p + 8, 0xe1000000u); /* NTP seconds */
+	put32(p + 20, 100);        /* packet count */
+	put32(p + 24, 17200);      /* octet count */
+	put32(p + 28, source);
+	p[32] = fraction;
+	p[33] = (uint8_t)(cum_lost >> 16);
+	p[34] = (uint8_t)(cum_lost >> 8);
+	p[35] = (uint8_t)cum_lost;
+	put32(p + 36, highest);
+	put32(p + 40, 40); /* jitter */
+	/* SDES: one chunk, CNAME "icelab" */
+	uint8_t *s = p + 52;
+	s[0] = 0x81;
+	s[1] = 202;
+	put16(s + 2, 3);
+	put32(s + 4, ssrc);
+	s[8] = 1;
+	s[9] = 6;
+	memcpy(s + 10, "icelab", 6);
+	return udp(g, ts, from, to, p, 52 + 16, 0);
+}
+
+/* A call where everything is right, with RTCP reports both ways; the
+ * callee's RTCP says it lost 5 % of the caller's packets. */
+static void sip_clean_call(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_clean_call.pcap", DLT_EN10MB, false);
+	il_addr cs = A("192.0.2.10:5060"), es = A("198.51.100.20:5060");
+	il_addr cm = A("192.0.2.10:4000"), em = A("198.51.100.20:5000");
+	il_addr cr = A("192.0.2.10:4001"), er = A("198.51.100.20:5001");
+	char o[512], an[512];
+	const char *id = "clean-1@192.0.2.10";
+	call_setup(&g, T0, &cs, &es, id, sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4000, "sendrecv"),
+		   sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5000, "sendrecv"));
+	rtp_run(&g, T0 + 600 * MS, 4 * S, &cm, &em, 0x11110001, NULL, NULL);
+	rtp_run(&g, T0 + 603 * MS, 4 * S, &em, &cm, 0x22220002, NULL, NULL);
+	rtcp_sr(&g, T0 + 3 * S, &cr, &er, 0x11110001, 0x22220002, 0, 0, 0x00010000u + 0x0002 + 120);
+	rtcp_sr(&g, T0 + 3 * S + 7 * MS, &er, &cr, 0x22220002, 0x11110001, 13, 6, 0x00010000u + 0x0001 + 120);
+	call_bye(&g, T0 + 4700 * MS, &cs, &es, id);
+	gen_close(&g);
+}
+
+/* SIP over TCP from behind a NAT: the caller's SDP names its private
+ * address; its packets come from the NAT's public one; the SBC latches
+ * (symmetric RTP). Several messages share a segment, one is cut in two. */
+static void sip_private_sdp(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_private_sdp.pcap", DLT_EN10MB, false);
+	il_addr nat = A("203.0.113.50:5060"), sbc = A("198.51.100.1:5061");
+	il_addr nat_media = A("203.0.113.50:61000"), sbc_media = A("198.51.100.1:20000");
+	char o[512], an[512], text[4096], seg[8192];
+	const char *id = "nat-1@192.168.1.10";
+	sdp_body(o, sizeof o, "192.168.1.10", "192.168.1.10", 4000, "sendrecv");
+	sdp_body(an, sizeof an, "198.51.100.1", "198.51.100.1", 20000, "sendrecv");
+	tcp(&g, T0, &nat, &sbc, 0, 0x02, NULL, 0);
+	tcp(&g, T0 + MS, &sbc, &nat, 0, 0x12, NULL, 0);
+	size_t n = sip_text(text, sizeof text, "INVITE sip:bob@example.com SIP/2.0", &nat, id, 1,
+			    "INVITE", "a1", NULL, o);
+	uint64_t inv1 = tcp(&g, T0 + 2 * MS, &nat, &sbc, 0, 0x18, (const uint8_t *)text, 100);
+	uint64_t inv2 = tcp(&g, T0 + 3 * MS, &nat, &sbc, 0, 0x18, (const uint8_t *)text + 100,
+			    n - 100);
+	(void)inv1;
+	size_t k = sip_text(seg, sizeof seg, "SIP/2.0 100 Trying", &nat, id, 1, "INVITE", "a1",
+			    NULL, NULL);
+	k += sip_text(seg + k, sizeof seg - k, "SIP/2.0 180 Ringing", &nat, id, 1, "INVITE", "a1",
+		      "b1", NULL);
+	tcp(&g, T0 + 20 * MS, &sbc, &nat, 0, 0x18, (const uint8_t *)seg, k);
+	n = sip_text(text, sizeof text, "SIP/2.0 200 OK", &nat, id, 1, "INVITE", "a1", "b1", an);
+	tcp(&g, T0 + 400 * MS, &sbc, &nat, 0, 0x18, (const uint8_t *)text, n);
+	n = sip_text(text, sizeof text, "ACK sip:bob@example.com SIP/2.0", &nat, id, 1, "ACK", "a1",
+		     "b1", NULL);
+	tcp(&g, T0 + 410 * MS, &nat, &sbc, 0, 0x18, (const uint8_t *)text, n);
+	uint64_t from_nat = 0, latched = 0;
+	rtp_run(&g, T0 + 500 * MS, 4 * S, &nat_media, &sbc_media, 0x11110003, &from_nat, NULL);
+	rtp_run(&g, T0 + 530 * MS, 4 * S - 30 * MS, &sbc_media, &nat_media, 0x22220003, &latched,
+		NULL);
+	expect(&g, "sdp-private-address", "warning", 1, inv2);
+	expect(&g, "media-source-mismatch", "info", 2, from_nat, latched);
+	gen_close(&g);
+}
+
+/* The far end does not latch: it sends to the carrier-NAT address the
+ * caller's SDP advertised (RFC 6598 shared space), which nobody reaches. */
+static void sip_not_latched(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_not_latched.pcap", DLT_EN10MB, false);
+	il_addr nat = A("203.0.113.51:5060"), peer = A("198.51.100.30:5060");
+	il_addr cgn_media = A("100.64.12.34:4000"), nat_media = A("203.0.113.51:62000");
+	il_addr peer_media = A("198.51.100.30:30000");
+	char o[512], an[512];
+	const char *id = "cgn-1@100.64.12.34";
+	call_frames f = call_setup(&g, T0, &nat, &peer, id,
+				   sdp_body(o, sizeof o, "100.64.12.34", "100.64.12.34", 4000, "sendrecv"),
+				   sdp_body(an, sizeof an, "198.51.100.30", "198.51.100.30", 30000,
+					    "sendrecv"));
+	uint64_t from_nat = 0, to_cgn = 0;
+	rtp_run(&g, T0 + 600 * MS, 4 * S, &nat_media, &peer_media, 0x11110004, &from_nat, NULL);
+	rtp_run(&g, T0 + 610 * MS, 4 * S, &peer_media, &cgn_media, 0x22220004, &to_cgn, NULL);
+	call_bye(&g, T0 + 4700 * MS, &nat, &peer, id);
+	expect(&g, "sdp-private-address", "warning", 1, f.invite);
+	expect(&g, "media-source-mismatch", "error", 3, f.invite, from_nat, to_cgn);
+	gen_close(&g);
+}
+
+/* The callee never sends: one-way audio in a call with SDP. */
+static void sip_one_way(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_one_way.pcap", DLT_LINUX_SLL, false);
+	il_addr cs = A("192.0.2.10:5060"), es = A("198.51.100.20:5060");
+	il_addr cm = A("192.0.2.10:4000"), em = A("198.51.100.20:5000");
+	char o[512], an[512];
+	const char *id = "oneway-1@192.0.2.10";
+	call_setup(&g, T0, &cs, &es, id, sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4000, "sendrecv"),
+		   sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5000, "sendrecv"));
+	uint64_t first = 0, last = 0;
+	rtp_run(&g, T0 + 600 * MS, 5 * S, &cm, &em, 0x11110005, &first, &last);
+	call_bye(&g, T0 + 5700 * MS, &cs, &es, id);
+	expect(&g, "media-one-way", "error", 2, first, last);
+	gen_close(&g);
+}
+
+/* The caller sends to a port the callee's SDP never named. */
+static void sip_unadvertised(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_unadvertised.pcap", DLT_EN10MB, false);
+	il_addr cs = A("192.0.2.10:5060"), es = A("198.51.100.20:5060");
+	il_addr cm = A("192.0.2.10:4000"), em = A("198.51.100.20:5000"),
+		wrong = A("198.51.100.20:5008");
+	char o[512], an[512];
+	const char *id = "unadv-1@192.0.2.10";
+	call_frames f = call_setup(&g, T0, &cs, &es, id,
+				   sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4000, "sendrecv"),
+				   sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5000,
+					    "sendrecv"));
+	uint64_t first = 0, last = 0;
+	rtp_run(&g, T0 + 600 * MS, 4 * S, &cm, &wrong, 0x11110006, &first, &last);
+	rtp_run(&g, T0 + 603 * MS, 4 * S, &em, &cm, 0x22220006, NULL, NULL);
+	call_bye(&g, T0 + 4700 * MS, &cs, &es, id);
+	expect(&g, "media-unadvertised-destination", "error", 3, f.ok, first, last);
+	gen_close(&g);
+}
+
+/* Hold (RFC 3264 §8.4): the caller's re-INVITE says sendonly, the callee
+ * answers recvonly, yet keeps sending for 3 s. */
+static void sip_hold_conflict(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_hold_conflict.pcap", DLT_EN10MB, false);
+	il_addr cs = A("192.0.2.10:5060"), es = A("198.51.100.20:5060");
+	il_addr cm = A("192.0.2.10:4000"), em = A("198.51.100.20:5000");
+	char o[512], an[512];
+	const char *id = "hold-1@192.0.2.10";
+	call_setup(&g, T0, &cs, &es, id, sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4000, "sendrecv"),
+		   sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5000, "sendrecv"));
+	uint64_t hold = T0 + 3 * S;
+	rtp_run(&g, T0 + 600 * MS, 6 * S, &cm, &em, 0x11110007, NULL, NULL);
+	uint64_t reinvite = sip_udp(&g, hold, &cs, &es, "INVITE sip:bob@example.com SIP/2.0", id,
+				    2, "INVITE", "a1", "b1",
+				    sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4000, "sendonly"));
+	sip_udp(&g, hold + 100 * MS, &es, &cs, "SIP/2.0 200 OK", id, 2, "INVITE", "a1", "b1",
+		sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5000, "recvonly"));
+	sip_udp(&g, hold + 110 * MS, &cs, &es, "ACK sip:bob@example.com SIP/2.0", id, 2, "ACK", "a1",
+		"b1", NULL);
+	/* the callee goes on sending to 6.6 s; the first packet 1 s after
+	 * the re-INVITE is the first that breaks it */
+	rtp_run(&g, T0 + 603 * MS, 2400 * MS, &em, &cm, 0x22220007, NULL, NULL);
+	uint64_t first = 0;
+	rtp_run(&g, T0 + 4003 * MS, 2600 * MS, &em, &cm, 0x33330007, &first, NULL);
+	call_bye(&g, T0 + 6700 * MS, &cs, &es, id);
+	expect(&g, "sdp-direction-conflict", "warning", 2, reinvite, first);
+	gen_close(&g);
+}
+
+/* The caller goes on sending for 3 s after its own BYE; and a second
+ * call that failed (486) while the callee's early media went on. */
+static void sip_media_after_end(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_media_after_end.pcap", DLT_EN10MB, false);
+	il_addr cs = A("192.0.2.10:5060"), es = A("198.51.100.20:5060");
+	il_addr cm = A("192.0.2.10:4000"), em = A("198.51.100.20:5000");
+	char o[512], an[512];
+	const char *id = "bye-1@192.0.2.10";
+	call_setup(&g, T0, &cs, &es, id, sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4000, "sendrecv"),
+		   sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5000, "sendrecv"));
+	rtp_run(&g, T0 + 600 * MS, 3 * S, &em, &cm, 0x22220008, NULL, NULL);
+	rtp_run(&g, T0 + 603 * MS, 3 * S, &cm, &em, 0x11110008, NULL, NULL);
+	uint64_t bye = call_bye(&g, T0 + 3700 * MS, &cs, &es, id);
+	uint64_t late = 0;
+	rtp_run(&g, T0 + 3603 * MS, 2100 * MS, &cm, &em, 0x44440008, NULL, NULL);
+	rtp_run(&g, T0 + 5703 * MS, 1000 * MS, &cm, &em, 0x55550008, &late, NULL);
+	expect(&g, "media-after-bye", "warning", 2, bye, late);
+	/* the second call: 183 with early media, then 486 Busy Here */
+	il_addr cm2 = A("192.0.2.10:4010"), em2 = A("198.51.100.20:5010");
+	const char *id2 = "fail-1@192.0.2.10";
+	uint64_t t = T0 + 10 * S;
+	sip_udp(&g, t, &cs, &es, "INVITE sip:bob@example.com SIP/2.0", id2, 1, "INVITE", "a2", NULL,
+		sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4010, "sendrecv"));
+	sip_udp(&g, t + 100 * MS, &es, &cs, "SIP/2.0 183 Session Progress", id2, 1, "INVITE", "a2",
+		"b2", sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5010, "sendrecv"));
+	uint64_t busy = sip_udp(&g, t + 1500 * MS, &es, &cs, "SIP/2.0 486 Busy Here", id2, 1,
+				"INVITE", "a2", "b2", NULL);
+	sip_udp(&g, t + 1510 * MS, &cs, &es, "ACK sip:bob@example.com SIP/2.0", id2, 1, "ACK", "a2",
+		"b2", NULL);
+	rtp_run(&g, t + 200 * MS, 3300 * MS, &em2, &cm2, 0x66660008, NULL, NULL);
+	uint64_t late2 = 0;
+	rtp_run(&g, t + 3500 * MS + 3 * MS, 1000 * MS, &em2, &cm2, 0x77770008, &late2, NULL);
+	expect(&g, "media-after-failure", "warning", 2, busy, late2);
+	gen_close(&g);
+}
+
+/* ICMP port unreachable (RFC 792 type 3 code 3) quoting the RTP that
+ * 192.0.2.10 sends: nothing listens at the destination. */
+static void icmp_unreachable(void)
+{
+	gen g;
+	gen_open(&g, dir_, "icmp_unreachable.pcap", DLT_EN10MB, false);
+	il_addr a = A("192.0.2.10:40000"), b = A("198.51.100.20:50000");
+	uint64_t first = 0, last = 0, icmp_first = 0, icmp_last = 0;
+	for (int i = 0; i < 150; i++) {
+		uint64_t ts = T0 + (uint64_t)i * 20 * MS;
+		uint64_t f = rtp(&g, ts, &a, &b, 0x11110009, (uint16_t)i, (uint32_t)i * 160);
+		if (!first)
+			first = f;
+		last = f;
+		if (i % 10 != 0)
+			continue;
+		/* the error quotes the IP header and the first 8 bytes (and more) */
+		uint8_t q[8 + 20 + 8 + 12];
+		memset(q, 0, sizeof q);
+		q[0] = 3;
+		q[1] = 3;
+		uint8_t *ip = q + 8;
+		ip[0] = 0x45;
+		put16(ip + 2, 20 + 8 + 172);
+		ip[8] = 64;
+		ip[9] = 17;
+		memcpy(ip + 12, a.ip, 4);
+		memcpy(ip + 16, b.ip, 4);
+		put16(ip + 20, a.port);
+		put16(ip + 22, b.port);
+		put16(ip + 24, 8 + 172);
+		ip[28] = 0x80;
+		ip[29] = 8;
+		uint32_t sum = 0;
+		for (size_t k = 0; k < sizeof q; k += 2)
+			sum += (uint32_t)(q[k] << 8 | q[k + 1]);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		put16(q + 2, (uint16_t)~sum);
+		il_addr from = b;
+		from.port = 0;
+		il_addr to = a;
+		to.port = 0;
+		emit_ip(&g, ts + MS, &from, &to, 1, q, sizeof q, 0);
+		if (!icmp_first)
+			icmp_first = g.frame;
+		icmp_last = g.frame;
+	}
+	expect(&g, "icmp-unreachable-media", "error", 3, first, icmp_first, icmp_last);
+	expect(&g, "media-one-way", "error", 2, first, last);
+	gen_close(&g);
+}
+
+/* SIP over WebSocket (RFC 7118): the HTTP Upgrade, masked client frames,
+ * a call with both directions of media; nothing to report. */
+static size_t ws_frame(uint8_t *out, const char *text, size_t len, bool masked)
+{
+	static const uint8_t key[4] = {0x11, 0x22, 0x33, 0x44};
+	size_t h = 2;
+	out[0] = 0x81; /* FIN, text */
+	if (len < 126) {
+		out[1] = (uint8_t)len;
+	} else {
+		out[1] = 126;
+		put16(out + 2, (uint16_t)len);
+		h = 4;
+	}
+	if (masked) {
+		out[1] |= 0x80;
+		memcpy(out + h, key, 4);
+		h += 4;
+	}
+	for (size_t i = 0; i < len; i++)
+		out[h + i] = (uint8_t)text[i] ^ (masked ? key[i & 3] : 0);
+	return h + len;
+}
+
+static void sip_websocket(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_websocket.pcap", DLT_EN10MB, false);
+	il_addr c = A("192.0.2.10:52000"), s = A("198.51.100.20:8080");
+	il_addr cm = A("192.0.2.10:4000"), em = A("198.51.100.20:5000");
+	char o[512], an[512], text[4096];
+	uint8_t frame[4200];
+	const char *id = "ws-1@192.0.2.10";
+	tcp(&g, T0, &c, &s, 0, 0x02, NULL, 0);
+	tcp(&g, T0 + MS, &s, &c, 0, 0x12, NULL, 0);
+	static const char get[] = "GET / HTTP/1.1\r\nHost: 198.51.100.20:8080\r\nUpgrade: websocket\r\n"
+				  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+				  "Sec-WebSocket-Protocol: sip\r\nSec-WebSocket-Version: 13\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+				 "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+				 "Sec-WebSocket-Protocol: sip\r\n\r\n";
+	tcp(&g, T0 + 2 * MS, &c, &s, 0, 0x18, (const uint8_t *)get, strlen(get));
+	tcp(&g, T0 + 3 * MS, &s, &c, 0, 0x18, (const uint8_t *)ok, strlen(ok));
+	size_t n = sip_text(text, sizeof text, "INVITE sip:bob@example.com SIP/2.0", &c, id, 1,
+			    "INVITE", "a1", NULL,
+			    sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4000, "sendrecv"));
+	tcp(&g, T0 + 10 * MS, &c, &s, 0, 0x18, frame, ws_frame(frame, text, n, true));
+	n = sip_text(text, sizeof text, "SIP/2.0 200 OK", &c, id, 1, "INVITE", "a1", "b1",
+		     sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5000, "sendrecv"));
+	tcp(&g, T0 + 300 * MS, &s, &c, 0, 0x18, frame, ws_frame(frame, text, n, false));
+	n = sip_text(text, sizeof text, "ACK sip:bob@example.com SIP/2.0", &c, id, 1, "ACK", "a1",
+		     "b1", NULL);
+	tcp(&g, T0 + 310 * MS, &c, &s, 0, 0x18, frame, ws_frame(frame, text, n, true));
+	rtp_run(&g, T0 + 400 * MS, 3 * S, &cm, &em, 0x1111000a, NULL, NULL);
+	rtp_run(&g, T0 + 403 * MS, 3 * S, &em, &cm, 0x2222000a, NULL, NULL);
+	n = sip_text(text, sizeof text, "BYE sip:bob@example.com SIP/2.0", &c, id, 2, "BYE", "a1",
+		     "b1", NULL);
+	tcp(&g, T0 + 3500 * MS, &c, &s, 0, 0x18, frame, ws_frame(frame, text, n, true));
+	n = sip_text(text, sizeof text, "SIP/2.0 200 OK", &c, id, 2, "BYE", "a1", "b1", NULL);
+	tcp(&g, T0 + 3510 * MS, &s, &c, 0, 0x18, frame, ws_frame(frame, text, n, false));
+	gen_close(&g);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -878,5 +1311,14 @@ int main(int argc, char **argv)
 	turn_relay_imbalance();
 	dtls_incomplete();
 	turn_internal_peer();
+	sip_clean_call();
+	sip_private_sdp();
+	sip_not_latched();
+	sip_one_way();
+	sip_unadvertised();
+	sip_hold_conflict();
+	sip_media_after_end();
+	icmp_unreachable();
+	sip_websocket();
 	return 0;
 }

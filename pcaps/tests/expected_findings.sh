@@ -8,7 +8,10 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 PCAP=${PCAP_CMD:-}
 if [ -z "$PCAP" ]; then
-	if build/icelab pcap --help >/dev/null 2>&1; then PCAP="build/icelab pcap"
+	# build/icelab when it is at least as new as the stand-alone build of
+	# the same cli/pcap_cmd.c (a stale binary would test old code)
+	if build/icelab pcap --help >/dev/null 2>&1 &&
+		! [ build/pcaps/tests/pcap_main -nt build/icelab ]; then PCAP="build/icelab pcap"
 	else PCAP="build/pcaps/tests/pcap_main"; fi
 fi
 status=0

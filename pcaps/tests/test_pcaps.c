@@ -298,6 +298,154 @@ static void test_send_indication_unwrapped_as_relayed_flow(void **state)
 	il_pcap_analysis_free(a);
 }
 
+/* ---- SIP, SDP, RTCP, ICMP */
+
+static pa_pkt test_pkt(uint64_t frame, const char *src, const char *dst)
+{
+	pa_pkt p;
+	memset(&p, 0, sizeof p);
+	p.frame = frame;
+	p.ts_us = frame * US_PER_S;
+	p.transport = 17;
+	assert_int_equal(il_addr_parse(src, &p.src), 0);
+	assert_int_equal(il_addr_parse(dst, &p.dst), 0);
+	return p;
+}
+
+static void test_sip_detect_and_stream_framing(void **state)
+{
+	(void)state;
+	static const char inv[] = "INVITE sip:b@x SIP/2.0\r\nCall-ID: 1\r\nCSeq: 1 INVITE\r\n"
+				  "l: 5\r\n\r\nhelloINVITE";
+	assert_true(pa_sip_detect((const uint8_t *)inv, strlen(inv)));
+	assert_true(pa_sip_detect((const uint8_t *)"SIP/2.0 200 OK\r\n", 16));
+	assert_false(pa_sip_detect((const uint8_t *)"INVITE sip:b@x HTTP/1.1\r\n", 25));
+	assert_false(pa_sip_detect((const uint8_t *)"GET / HTTP/1.1\r\n", 16));
+	/* compact Content-Length (l:), body of 5: the next message is not read */
+	long n = pa_sip_frame_length((const uint8_t *)inv, strlen(inv), 65536);
+	assert_int_equal(n, (long)strlen(inv) - 6);
+	assert_int_equal(pa_sip_frame_length((const uint8_t *)inv, 30, 65536), 0);  /* more bytes */
+	assert_int_equal(pa_sip_frame_length((const uint8_t *)inv, 30, 20), -1);    /* too big */
+}
+
+static size_t sip_msg(char *out, const char *first, const char *from_tag, unsigned cseq,
+		      const char *method, const char *sdp)
+{
+	return (size_t)sprintf(out, "%s\r\nFrom: <sip:a@x>;tag=%s\r\nTo: <sip:b@x>\r\n"
+				    "Call-ID: call-1\r\nCSeq: %u %s\r\n%sContent-Length: %zu\r\n\r\n%s",
+			       first, from_tag, cseq, method,
+			       sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0,
+			       sdp ? sdp : "");
+}
+
+static void test_sip_offer_answer_sides_and_latching(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	char m[2048];
+	static const char offer[] = "v=0\r\no=- 1 1 IN IP4 192.168.1.10\r\ns=-\r\n"
+				    "c=IN IP4 192.168.1.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+	static const char answer[] = "v=0\r\no=- 2 1 IN IP4 198.51.100.2\r\ns=-\r\n"
+				     "c=IN IP4 198.51.100.2\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
+				     "a=recvonly\r\n";
+	pa_pkt p = test_pkt(1, "203.0.113.5:5060", "198.51.100.2:5060");
+	size_t n = sip_msg(m, "INVITE sip:b@x SIP/2.0", "t1", 1, "INVITE", offer);
+	assert_int_equal(pa_sip_message(a, &p, (const uint8_t *)m, n), 0);
+	p = test_pkt(2, "198.51.100.2:5060", "203.0.113.5:5060");
+	n = sip_msg(m, "SIP/2.0 200 OK", "t1", 1, "INVITE", answer);
+	assert_int_equal(pa_sip_message(a, &p, (const uint8_t *)m, n), 0);
+	assert_int_equal(a->calls.count, 1);
+	size_t count;
+	pa_call **calls = pa_calls_sorted(a, &count);
+	pa_call *c = calls[0];
+	free(calls);
+	assert_int_equal(c->sdp_count, 2);
+	assert_true(c->sdps[0].offer);
+	assert_int_equal(c->sdps[0].side, 0);
+	assert_false(c->sdps[1].offer);
+	assert_int_equal(c->sdps[1].side, 1);
+	assert_int_equal(c->final_code, 200);
+	assert_int_equal(c->sides[0][1].direction, SDP_RECVONLY);
+	/* RTP from the NAT to the callee, and the callee answering to it */
+	uint8_t rtp[40] = {0x80, 0};
+	for (uint64_t f = 3; f < 6; f++) {
+		p = test_pkt(f, "203.0.113.5:61000", "198.51.100.2:5000");
+		pa_classify_datagram(a, &p, rtp, sizeof rtp);
+	}
+	assert_int_equal(c->sides[0][1].rx, 3);
+	assert_int_equal(c->sides[0][1].source_count, 1);
+	a->last_us = 6 * US_PER_S;
+	il_pcap_finish(a);
+	bool private_sdp = false, mismatch = false;
+	for (size_t i = 0; i < a->finding_count; i++) {
+		private_sdp |= strcmp(a->findings[i].code, "sdp-private-address") == 0;
+		mismatch |= strcmp(a->findings[i].code, "media-source-mismatch") == 0 &&
+			    a->findings[i].severity == IL_PCAP_WARNING;
+	}
+	assert_true(private_sdp);
+	assert_true(mismatch);
+	il_pcap_analysis_free(a);
+}
+
+static void test_rtcp_reports_and_overruns(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	pa_pkt p = test_pkt(1, "192.0.2.1:4001", "198.51.100.2:5001");
+	uint8_t rr[32] = {0x81, 201, 0, 7};
+	put32(rr + 4, 0xaaaa0001);
+	put32(rr + 8, 0xbbbb0002);
+	rr[12] = 64;                      /* a quarter lost */
+	rr[13] = 0xff, rr[14] = 0xff, rr[15] = 0xfe; /* cumulative -2 (duplicates) */
+	assert_int_equal(pa_rtcp_packet(a, &p, rr, sizeof rr), 1);
+	assert_int_equal(a->rtcp_rr, 1);
+	struct {
+		uint32_t reporter, source;
+	} key = {0xaaaa0001, 0xbbbb0002};
+	pa_rtcp_report *r = pa_table_find(&a->rtcp_reports, &key);
+	assert_non_null(r);
+	assert_int_equal(r->fraction_lost, 64);
+	assert_int_equal(r->cumulative_lost, -2);
+	/* a report count beyond the length, a BYE reason beyond the packet */
+	rr[0] = 0x82;
+	assert_int_equal(pa_rtcp_packet(a, &p, rr, sizeof rr), 1);
+	assert_int_equal(a->rtcp_malformed, 1);
+	uint8_t bye[8] = {0x81, 203, 0, 1, 0, 0, 0, 1};
+	uint8_t bye_reason[12] = {0x81, 203, 0, 2, 0, 0, 0, 1, 200, 'x', 'y', 0};
+	assert_int_equal(pa_rtcp_packet(a, &p, bye, sizeof bye), 1);
+	assert_int_equal(pa_rtcp_packet(a, &p, bye_reason, sizeof bye_reason), 1);
+	assert_int_equal(a->rtcp_bye, 1);
+	assert_int_equal(a->rtcp_malformed, 2);
+	il_pcap_analysis_free(a);
+}
+
+static void test_icmp_unreachable_matches_quoted_flow(void **state)
+{
+	(void)state;
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	pa_pkt p = test_pkt(1, "192.0.2.1:4000", "198.51.100.2:5000");
+	uint8_t rtp[40] = {0x80, 8};
+	pa_classify_datagram(a, &p, rtp, sizeof rtp);
+	uint8_t icmp[8 + 20 + 8] = {3, 3};
+	uint8_t *q = icmp + 8;
+	q[0] = 0x45;
+	q[9] = 17;
+	memcpy(q + 12, p.src.ip, 4);
+	memcpy(q + 16, p.dst.ip, 4);
+	put16(q + 20, 4000);
+	put16(q + 22, 5000);
+	pa_pkt ip = test_pkt(2, "198.51.100.2:0", "192.0.2.1:0");
+	pa_icmp_packet(a, &ip, false, icmp, sizeof icmp);
+	pa_flow *f = pa_flow_find(a, 17, false, &p.src, &p.dst);
+	assert_non_null(f);
+	assert_int_equal(f->icmp_unreachable, 1);
+	assert_int_equal(f->icmp_first_frame, 2);
+	put16(q + 22, 5002); /* a flow never seen */
+	pa_icmp_packet(a, &ip, false, icmp, sizeof icmp);
+	assert_int_equal(a->icmp_unmatched, 1);
+	il_pcap_analysis_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +457,10 @@ int main(void)
 		cmocka_unit_test(test_link_types_reach_ip),
 		cmocka_unit_test(test_tcp_reassembles_stun_across_and_within_segments),
 		cmocka_unit_test(test_send_indication_unwrapped_as_relayed_flow),
+		cmocka_unit_test(test_sip_detect_and_stream_framing),
+		cmocka_unit_test(test_sip_offer_answer_sides_and_latching),
+		cmocka_unit_test(test_rtcp_reports_and_overruns),
+		cmocka_unit_test(test_icmp_unreachable_matches_quoted_flow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,10 @@ if ! command -v tshark >/dev/null; then
 fi
 PCAP=${PCAP_CMD:-}
 if [ -z "$PCAP" ]; then
-	if build/icelab pcap --help >/dev/null 2>&1; then PCAP="build/icelab pcap"
+	# build/icelab when it is at least as new as the stand-alone build of
+	# the same cli/pcap_cmd.c (a stale binary would test old code)
+	if build/icelab pcap --help >/dev/null 2>&1 &&
+		! [ build/pcaps/tests/pcap_main -nt build/icelab ]; then PCAP="build/icelab pcap"
 	else PCAP="build/pcaps/tests/pcap_main"; fi
 fi
 files=(pcaps/captures/*.pcap pcaps/captures/*.pcapng)

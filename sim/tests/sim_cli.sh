@@ -33,4 +33,22 @@ grep -q 'bad.json: \$.nodes\[0\].type' "$tmp/err.txt"
 "$ICELAB" sim matrix --out "$tmp/m" >"$tmp/matrix.txt"
 grep -q '192 cells, 0 not as expected' "$tmp/matrix.txt"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["mismatches"]==0 and len(d["cells"])==192' "$tmp/m/matrix.json"
+# matrix.html beside it: self-contained (no script, no external resource), a cell per cell.
+python3 - "$tmp/m/matrix.html" <<'PY'
+import html.parser, sys
+t = open(sys.argv[1]).read()
+html.parser.HTMLParser().feed(t)
+assert t.count("<td") == 192 and 'class="bad"' not in t, "cells"
+assert "<script" not in t and "src=" not in t and "http" not in t, "not self-contained"
+PY
+
+# RFC 5780 discovery in the simulator, and the kernel-mode front end.
+"$ICELAB" sim discover symmetric --json | grep -q '"nat_type": "symmetric"'
+"$ICELAB" sim discover full-cone | grep -q '^nat type     full-cone$'
+[ "$("$ICELAB" sim netns topologies | tr '\n' ' ')" = "full-cone port-restricted-cone symmetric udp-blocked open " ]
+set +e
+"$ICELAB" sim discover no-such-preset 2>"$tmp/err.txt"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "unknown NAT preset" "$tmp/err.txt"
 echo "sim_cli: ok"

@@ -80,6 +80,7 @@ typedef struct il_sim_packet {
 	il_addr inner_src, inner_dst; /* ICMP: the offending packet's addresses */
 	uint32_t link;         /* in flight: the link ... */
 	uint8_t dir;           /* ... and its direction (0: a to b) */
+	uint64_t arrive_us;    /* in flight: when it reaches the far end */
 	uint64_t id;           /* creation order, for logs */
 	uint8_t data[IL_SIM_MAX_PAYLOAD];
 } il_sim_packet;

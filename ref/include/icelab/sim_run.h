@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "icelab/nat_discovery.h"
+
 /* ---- The matrix: two endpoints, one behind each preset. ---- */
 
 enum il_sim_matrix_mode {
@@ -50,6 +52,30 @@ il_sim_pair_result *il_sim_matrix_cell(const il_sim_matrix *m, int mode, size_t 
 void il_sim_matrix_print(const il_sim_matrix *m, FILE *out);
 /* Writes the JSON (temp file + rename). 0, or -1 with errno. */
 int il_sim_matrix_write_json(const il_sim_matrix *m, uint64_t seed, const char *path);
+/* matrix.html from a matrix.json of either form (reachability or ICE):
+ * one self-contained page (sim/matrix_html.c), temp file and rename.
+ * 0, or -1 with errno. */
+int il_sim_matrix_write_html(const char *json_path, const char *html_path);
+
+/* ---- RFC 5780 behaviour discovery behind a NAT (sim/discovery.c). ---- */
+
+typedef struct il_sim_discovery_opts {
+	uint64_t seed;
+	bool hairpin;                   /* run the hairpinning test (default) */
+	bool no_rfc5780;                /* the server without OTHER-ADDRESS */
+	uint32_t lifetime_max_ms;       /* §4.6 search up to this; 0: skip */
+	uint32_t lifetime_resolution_ms;/* 0: 1 s */
+	const char *pcap_path;          /* NULL: no capture */
+} il_sim_discovery_opts;
+
+void il_sim_discovery_opts_defaults(il_sim_discovery_opts *o);
+
+/* Runs the discovery core on a host behind nat_desc (a preset or knob
+ * list, as for the matrix) against the simulated server with A1
+ * 192.0.2.1:3478 and A2 192.0.2.129:3479. opts NULL: defaults. 0 with
+ * *out filled, or -1 with err. */
+int il_sim_discover(const char *nat_desc, const il_sim_discovery_opts *opts,
+		    il_natd_result *out, char *err, size_t err_len);
 
 /* ---- Scenario files (sim/README.md). ---- */
 

@@ -1,0 +1,619 @@
+/* The runner: selects tests, gives each a cf_ctx over the target, keeps
+ * its checks and evidence, and turns them into verdicts (README.md
+ * "Verdicts"). Also the ctx API the suites use. */
+#include "conformance.h"
+
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "icelab/channeldata.h"
+
+#define CTX_MAX_ENDPOINTS 8
+#define CTX_BACKLOG 16
+#define CTX_MAX_PACKETS 96
+#define CTX_PACKET_KEEP 2048 /* bytes of a packet kept as evidence */
+
+typedef struct backlog_pkt {
+	uint8_t data[1500];
+	size_t len;
+} backlog_pkt;
+
+struct cf_ctx {
+	cf_target *t;
+	cf_result *res;
+	const cf_catalogue *cat;
+	const cf_run_options *o;
+	uint64_t rng;
+	uint64_t start_ms, deadline_ms, virtual_ms;
+	bool stopped, error, skipped, na;
+	int nclients, npeers;
+	int client_ix[CTX_MAX_ENDPOINTS];
+	il_addr client_addr[CTX_MAX_ENDPOINTS];
+	uint8_t client_transport[CTX_MAX_ENDPOINTS];
+	backlog_pkt *backlog[CTX_MAX_ENDPOINTS]; /* CTX_BACKLOG each, a ring */
+	size_t bl_head[CTX_MAX_ENDPOINTS], bl_count[CTX_MAX_ENDPOINTS];
+	int peer_ix[CTX_MAX_ENDPOINTS];
+	il_addr peer_addr[CTX_MAX_ENDPOINTS];
+	uint32_t seq;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *out = NULL;
+	if (vasprintf(&out, fmt, ap) < 0)
+		return NULL;
+	return out;
+}
+
+const char *cf_verdict_name(enum cf_verdict v)
+{
+	static const char *const names[] = {"pass", "fail", "error", "skip", "not-applicable"};
+	return v < CF_VERDICT__COUNT ? names[v] : "?";
+}
+
+/* ---- ctx ---- */
+
+cf_target *cf_ctx_target(cf_ctx *ctx)
+{
+	return ctx->t;
+}
+
+void cf_random(cf_ctx *ctx, uint8_t *out, size_t len)
+{
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v = splitmix64(&ctx->rng);
+		for (size_t k = 0; k < 8 && i + k < len; k++)
+			out[i + k] = (uint8_t)(v >> (8 * k));
+	}
+}
+
+void cf_new_tid(cf_ctx *ctx, uint8_t tid[IL_STUN_TID_LEN])
+{
+	cf_random(ctx, tid, IL_STUN_TID_LEN);
+}
+
+static uint64_t elapsed(const cf_ctx *ctx)
+{
+	return ctx->t->virtual_time ? ctx->virtual_ms : mono_ms() - ctx->start_ms;
+}
+
+static bool past_deadline(cf_ctx *ctx)
+{
+	if (ctx->t->virtual_time || mono_ms() < ctx->deadline_ms)
+		return false;
+	if (!ctx->stopped)
+		cf_error(ctx, "test timeout (%u ms) reached", ctx->o->test_timeout_ms);
+	return true;
+}
+
+static void record(cf_ctx *ctx, bool sent, const char *kind, int ix, const il_addr *from,
+		   const il_addr *to, uint8_t transport, const uint8_t *data, size_t len)
+{
+	cf_result *r = ctx->res;
+	if (r->packet_count >= CTX_MAX_PACKETS)
+		return;
+	if (r->packet_count == r->packet_cap) {
+		size_t cap = r->packet_cap ? r->packet_cap * 2 : 8;
+		cf_packet *np = realloc(r->packets, cap * sizeof *np);
+		if (!np)
+			return;
+		r->packets = np;
+		r->packet_cap = cap;
+	}
+	cf_packet *p = &r->packets[r->packet_count];
+	memset(p, 0, sizeof *p);
+	size_t keep = len < CTX_PACKET_KEEP ? len : CTX_PACKET_KEEP;
+	p->data = malloc(keep ? keep : 1);
+	if (!p->data)
+		return;
+	memcpy(p->data, data, keep);
+	p->len = keep;
+	p->truncated = keep < len;
+	p->seq = ++ctx->seq;
+	p->t_ms = elapsed(ctx);
+	p->sent = sent;
+	snprintf(p->endpoint, sizeof p->endpoint, "%s%d", kind, ix + 1);
+	p->from = *from;
+	p->to = *to;
+	p->transport = transport;
+	r->packet_count++;
+}
+
+int cf_client(cf_ctx *ctx, int transport)
+{
+	if (ctx->nclients >= CTX_MAX_ENDPOINTS) {
+		cf_error(ctx, "too many clients in one test");
+		return -1;
+	}
+	il_addr local;
+	int ix = ctx->t->client_open(ctx->t, transport, &local);
+	if (ix < 0) {
+		cf_error(ctx, "could not open a %s client towards the target",
+			 transport == CF_TCP ? "TCP" : "UDP");
+		return -1;
+	}
+	int c = ctx->nclients++;
+	ctx->client_ix[c] = ix;
+	ctx->client_addr[c] = local;
+	ctx->client_transport[c] = (uint8_t)transport;
+	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
+	ctx->bl_head[c] = ctx->bl_count[c] = 0;
+	return c;
+}
+
+il_addr cf_client_addr(cf_ctx *ctx, int client)
+{
+	return ctx->client_addr[client];
+}
+
+int cf_send(cf_ctx *ctx, int c, const uint8_t *data, size_t len)
+{
+	if (c < 0 || c >= ctx->nclients)
+		return -1;
+	record(ctx, true, "client", c, &ctx->client_addr[c], &ctx->t->server,
+	       ctx->client_transport[c], data, len);
+	if (ctx->t->client_send(ctx->t, ctx->client_ix[c], data, len) < 0) {
+		cf_error(ctx, "sending to the target failed");
+		return -1;
+	}
+	return 0;
+}
+
+static size_t recv_raw(cf_ctx *ctx, int c, uint8_t *buf, size_t cap, uint32_t timeout_ms)
+{
+	if (ctx->bl_count[c] > 0) {
+		backlog_pkt *b = &ctx->backlog[c][ctx->bl_head[c]];
+		ctx->bl_head[c] = (ctx->bl_head[c] + 1) % CTX_BACKLOG;
+		ctx->bl_count[c]--;
+		size_t n = b->len < cap ? b->len : cap;
+		memcpy(buf, b->data, n);
+		return n;
+	}
+	if (ctx->stopped || past_deadline(ctx))
+		return 0;
+	size_t len = 0;
+	int rc = ctx->t->client_recv(ctx->t, ctx->client_ix[c], buf, cap, &len, timeout_ms);
+	if (rc < 0) {
+		cf_error(ctx, "receiving from the target failed");
+		return 0;
+	}
+	if (rc == 0) {
+		ctx->virtual_ms += timeout_ms;
+		return 0;
+	}
+	record(ctx, false, "client", c, &ctx->t->server, &ctx->client_addr[c],
+	       ctx->client_transport[c], buf, len);
+	return len;
+}
+
+size_t cf_recv(cf_ctx *ctx, int c, uint8_t *buf, size_t cap, uint32_t timeout_ms)
+{
+	if (c < 0 || c >= ctx->nclients)
+		return 0;
+	return recv_raw(ctx, c, buf, cap, timeout_ms ? timeout_ms : ctx->o->recv_timeout_ms);
+}
+
+static void backlog_push(cf_ctx *ctx, int c, const uint8_t *data, size_t len)
+{
+	if (ctx->bl_count[c] == CTX_BACKLOG || len > sizeof ctx->backlog[c][0].data)
+		return;
+	backlog_pkt *b = &ctx->backlog[c][(ctx->bl_head[c] + ctx->bl_count[c]) % CTX_BACKLOG];
+	memcpy(b->data, data, len);
+	b->len = len;
+	ctx->bl_count[c]++;
+}
+
+size_t cf_transact(cf_ctx *ctx, int c, const uint8_t *req, size_t len, uint8_t *buf, size_t cap,
+		   il_stun_msg *resp)
+{
+	if (c < 0 || c >= ctx->nclients || len < IL_STUN_HEADER_LEN)
+		return 0;
+	/* The transaction id: 12 bytes after the cookie, or 16 (RFC 3489). */
+	const uint8_t *tid = req + 4;
+	size_t tid_len = 16;
+	bool udp = ctx->client_transport[c] == CF_UDP;
+	int attempts = udp ? 3 : 1;
+	uint32_t wait = ctx->o->recv_timeout_ms;
+	/* Packets that are not our response wait in a side list and go back
+	 * to the backlog at the end (cf_recv returns them later). */
+	backlog_pkt *others = calloc(CTX_BACKLOG, sizeof *others);
+	size_t nothers = 0, got = 0;
+	for (int a = 0; a < attempts && !got && !ctx->stopped; a++) {
+		if (cf_send(ctx, c, req, len) < 0)
+			break;
+		uint32_t budget = udp ? wait << a : wait * 4;
+		while (!got && !ctx->stopped) {
+			size_t n = recv_raw(ctx, c, buf, cap, budget);
+			if (n == 0)
+				break;
+			if (n >= IL_STUN_HEADER_LEN && memcmp(buf + 4, tid, tid_len) == 0 &&
+			    il_stun_decode(buf, n, resp, NULL) == IL_STUN_OK &&
+			    (resp->cls == IL_STUN_SUCCESS || resp->cls == IL_STUN_ERROR)) {
+				got = n;
+			} else if (others && nothers < CTX_BACKLOG && n <= sizeof others[0].data) {
+				memcpy(others[nothers].data, buf, n);
+				others[nothers++].len = n;
+			}
+		}
+	}
+	for (size_t i = 0; i < nothers; i++)
+		backlog_push(ctx, c, others[i].data, others[i].len);
+	free(others);
+	if (got)
+		il_stun_decode(buf, got, resp, NULL); /* buf may have been reused */
+	return got;
+}
+
+bool cf_expect_silence(cf_ctx *ctx, int c)
+{
+	uint8_t buf[1500];
+	return recv_raw(ctx, c, buf, sizeof buf, ctx->o->silence_ms) == 0 && !ctx->error;
+}
+
+int cf_peer(cf_ctx *ctx)
+{
+	if (ctx->npeers >= CTX_MAX_ENDPOINTS || !ctx->t->peer_open) {
+		cf_error(ctx, "no peer available");
+		return -1;
+	}
+	il_addr a;
+	int ix = ctx->t->peer_open(ctx->t, &a);
+	if (ix < 0) {
+		cf_error(ctx, "could not open a peer");
+		return -1;
+	}
+	int p = ctx->npeers++;
+	ctx->peer_ix[p] = ix;
+	ctx->peer_addr[p] = a;
+	return p;
+}
+
+il_addr cf_peer_addr(cf_ctx *ctx, int p)
+{
+	return ctx->peer_addr[p];
+}
+
+int cf_peer_send(cf_ctx *ctx, int p, const il_addr *to, const uint8_t *data, size_t len)
+{
+	if (p < 0 || p >= ctx->npeers)
+		return -1;
+	record(ctx, true, "peer", p, &ctx->peer_addr[p], to, CF_UDP, data, len);
+	if (ctx->t->peer_send(ctx->t, ctx->peer_ix[p], to, data, len) < 0) {
+		cf_error(ctx, "sending from a peer failed");
+		return -1;
+	}
+	return 0;
+}
+
+int cf_peer_recv(cf_ctx *ctx, int p, uint8_t *buf, size_t cap, size_t *out_len, il_addr *from,
+		 uint32_t timeout_ms)
+{
+	*out_len = 0;
+	if (p < 0 || p >= ctx->npeers || ctx->stopped || past_deadline(ctx))
+		return 0;
+	if (!timeout_ms)
+		timeout_ms = ctx->o->recv_timeout_ms;
+	size_t len = 0;
+	il_addr src;
+	memset(&src, 0, sizeof src);
+	int rc = ctx->t->peer_recv(ctx->t, ctx->peer_ix[p], buf, cap, &len, &src, timeout_ms);
+	if (rc < 0) {
+		cf_error(ctx, "receiving at a peer failed");
+		return 0;
+	}
+	if (rc == 0) {
+		ctx->virtual_ms += timeout_ms;
+		return 0;
+	}
+	if (from)
+		*from = src;
+	record(ctx, false, "peer", p, &src, &ctx->peer_addr[p], CF_UDP, buf, len);
+	*out_len = len;
+	return 1;
+}
+
+void cf_sleep(cf_ctx *ctx, uint32_t ms)
+{
+	ctx->virtual_ms += ms;
+	ctx->t->sleep_ms(ctx->t, ms);
+}
+
+bool cf_check_req(cf_ctx *ctx, const char *req, bool ok, const char *fmt, ...)
+{
+	const cf_requirement *r = cf_catalogue_find(ctx->cat, req);
+	if (!r) {
+		cf_error(ctx, "harness bug: check of %s, which the catalogue does not have", req);
+		return false;
+	}
+	cf_result *res = ctx->res;
+	if (res->check_count == res->check_cap) {
+		size_t cap = res->check_cap ? res->check_cap * 2 : 8;
+		cf_check *nc = realloc(res->checks, cap * sizeof *nc);
+		if (!nc)
+			return ok;
+		res->checks = nc;
+		res->check_cap = cap;
+	}
+	cf_check *c = &res->checks[res->check_count++];
+	memset(c, 0, sizeof *c);
+	snprintf(c->req, sizeof c->req, "%s", req);
+	c->level = r->level;
+	c->ok = ok;
+	va_list ap;
+	va_start(ap, fmt);
+	c->message = vformat(fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+static void stop(cf_ctx *ctx, const char *fmt, va_list ap)
+{
+	if (ctx->stopped)
+		return;
+	ctx->stopped = true;
+	free(ctx->res->reason);
+	ctx->res->reason = vformat(fmt, ap);
+}
+
+void cf_skip(cf_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (!ctx->stopped)
+		ctx->skipped = true;
+	stop(ctx, fmt, ap);
+	va_end(ap);
+}
+
+void cf_not_applicable(cf_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (!ctx->stopped)
+		ctx->na = true;
+	stop(ctx, fmt, ap);
+	va_end(ap);
+}
+
+void cf_error(cf_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (!ctx->stopped)
+		ctx->error = true;
+	stop(ctx, fmt, ap);
+	va_end(ap);
+}
+
+void cf_note(cf_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = vformat(fmt, ap);
+	va_end(ap);
+	if (!line)
+		return;
+	char *old = ctx->res->notes;
+	char *joined = NULL;
+	if (asprintf(&joined, "%s%s%s", old ? old : "", old ? "\n" : "", line) >= 0) {
+		free(old);
+		ctx->res->notes = joined;
+	}
+	free(line);
+}
+
+bool cf_stopped(const cf_ctx *ctx)
+{
+	return ctx->stopped;
+}
+
+/* ---- the run ---- */
+
+static bool selected(const cf_test *t, const cf_run_options *o)
+{
+	if (o->suites && o->suite_count) {
+		bool in = false;
+		for (size_t i = 0; i < o->suite_count; i++)
+			in |= strcmp(o->suites[i], t->suite) == 0;
+		if (!in)
+			return false;
+	}
+	if (o->test_glob) {
+		char id[128];
+		snprintf(id, sizeof id, "%s/%s", t->suite, t->name);
+		if (fnmatch(o->test_glob, id, 0) != 0 && fnmatch(o->test_glob, t->name, 0) != 0)
+			return false;
+	}
+	return true;
+}
+
+static const char *unmet_need(const cf_test *t, const cf_target *tg)
+{
+	if ((t->needs & CF_NEEDS_CREDENTIALS) && !tg->has_credentials)
+		return "needs TURN credentials (--user, --password)";
+	if ((t->needs & CF_NEEDS_PEER) && !tg->peer_open)
+		return "needs harness-run peers reachable from the relay";
+	if ((t->needs & CF_NEEDS_VIRTUAL_TIME) && !tg->virtual_time)
+		return "waits for minutes: run against the builtin target (virtual time)";
+	return NULL;
+}
+
+static void judge(cf_ctx *ctx, cf_result *r, bool strict)
+{
+	const cf_check *first_fail = NULL;
+	bool must_failed = false, should_failed = false;
+	for (size_t i = 0; i < r->check_count; i++) {
+		const cf_check *c = &r->checks[i];
+		if (c->ok)
+			continue;
+		if (!first_fail)
+			first_fail = c;
+		must_failed |= c->level == CF_MUST;
+		should_failed |= c->level != CF_MUST;
+	}
+	if (ctx->error) {
+		r->verdict = CF_ERROR;
+	} else if (first_fail) {
+		r->verdict = CF_FAIL;
+		r->blocking = must_failed || (strict && should_failed);
+		r->warning = !r->blocking;
+		free(r->reason);
+		if (asprintf(&r->reason, "%s (%s): %s", first_fail->req,
+			     cf_level_name(first_fail->level),
+			     first_fail->message ? first_fail->message : "") < 0)
+			r->reason = NULL;
+	} else if (ctx->skipped) {
+		r->verdict = CF_SKIP;
+	} else if (ctx->na) {
+		r->verdict = CF_NOT_APPLICABLE;
+	} else if (r->check_count == 0) {
+		r->verdict = CF_ERROR;
+		r->reason = strdup("harness bug: the test made no check");
+	} else {
+		r->verdict = CF_PASS;
+	}
+}
+
+static void run_one(cf_run *run, cf_target *t, const cf_test *test, cf_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->test = test;
+	snprintf(r->id, sizeof r->id, "%s/%s", test->suite, test->name);
+	cf_ctx ctx;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.t = t;
+	ctx.res = r;
+	ctx.cat = run->cat;
+	ctx.o = &run->opts;
+	ctx.rng = run->opts.seed ^ fnv1a(r->id);
+	const char *need = unmet_need(test, t);
+	if (need) {
+		r->verdict = CF_SKIP;
+		r->reason = strdup(need);
+		return;
+	}
+	ctx.start_ms = mono_ms();
+	ctx.deadline_ms = ctx.start_ms + run->opts.test_timeout_ms;
+	if (t->reset(t, ctx.rng) < 0) {
+		r->verdict = CF_ERROR;
+		r->reason = strdup("the target could not be reset for this test");
+		return;
+	}
+	test->run(&ctx);
+	judge(&ctx, r, run->opts.strict);
+	r->duration_ms = t->virtual_time ? ctx.virtual_ms : mono_ms() - ctx.start_ms;
+	for (int i = 0; i < ctx.nclients; i++)
+		free(ctx.backlog[i]);
+}
+
+int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_run_options *o,
+		 char *err, size_t err_len)
+{
+	memset(run, 0, sizeof *run);
+	run->opts = *o;
+	if (!run->opts.recv_timeout_ms)
+		run->opts.recv_timeout_ms = 500;
+	if (!run->opts.silence_ms)
+		run->opts.silence_ms = 300;
+	if (!run->opts.test_timeout_ms)
+		run->opts.test_timeout_ms = 20000;
+	run->cat = cat;
+	snprintf(run->target_uri, sizeof run->target_uri, "%s", t->uri);
+	snprintf(run->target_kind, sizeof run->target_kind, "%s", t->kind);
+	snprintf(run->target_user, sizeof run->target_user, "%s", t->user);
+	snprintf(run->target_realm, sizeof run->target_realm, "%s", t->realm);
+	snprintf(run->target_password, sizeof run->target_password, "%s", t->password);
+	for (size_t i = 0; i < o->suite_count; i++) {
+		bool known = false;
+		for (const char *const *n = cf_suite_names(); *n; n++)
+			known |= strcmp(*n, o->suites[i]) == 0;
+		if (!known) {
+			snprintf(err, err_len, "unknown suite '%s'", o->suites[i]);
+			return -1;
+		}
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(run->started_at, sizeof run->started_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char stamp[32];
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(run->run_id, sizeof run->run_id, "%s-%s-%llu", stamp, t->kind,
+		 (unsigned long long)o->seed);
+
+	size_t n;
+	const cf_test *tests = cf_tests_all(&n);
+	size_t chosen = 0;
+	for (size_t i = 0; i < n; i++)
+		chosen += selected(&tests[i], o);
+	if (chosen == 0) {
+		snprintf(err, err_len, "no test matches the --suite/--test selection");
+		return -1;
+	}
+	run->results = calloc(chosen, sizeof *run->results);
+	if (!run->results) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	uint64_t start = mono_ms();
+	for (size_t i = 0; i < n; i++) {
+		if (!selected(&tests[i], o))
+			continue;
+		cf_result *r = &run->results[run->result_count++];
+		run_one(run, t, &tests[i], r);
+		run->counts[r->verdict]++;
+		run->warnings += r->warning;
+		run->blocking += r->blocking;
+		if (o->progress)
+			fprintf(stderr, "[%3zu/%zu] %-58s %s%s\n", run->result_count, chosen, r->id,
+				cf_verdict_name(r->verdict),
+				r->warning ? " (warning)" : "");
+	}
+	run->duration_ms = mono_ms() - start;
+	run->exit_code = run->blocking || run->counts[CF_ERROR] ? 1 : 0;
+	return 0;
+}
+
+void cf_run_free(cf_run *run)
+{
+	for (size_t i = 0; i < run->result_count; i++) {
+		cf_result *r = &run->results[i];
+		for (size_t k = 0; k < r->check_count; k++)
+			free(r->checks[k].message);
+		for (size_t k = 0; k < r->packet_count; k++)
+			free(r->packets[k].data);
+		free(r->checks);
+		free(r->packets);
+		free(r->reason);
+		free(r->notes);
+	}
+	free(run->results);
+	memset(run, 0, sizeof *run);
+}

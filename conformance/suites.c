@@ -1,0 +1,33 @@
+/* The suites in run order: the order is part of a run's determinism. */
+#include "conformance.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const names[] = {"stun-server", "turn-server", NULL};
+
+const char *const *cf_suite_names(void)
+{
+	return names;
+}
+
+const cf_test *cf_tests_all(size_t *count)
+{
+	static cf_test *all;
+	static size_t n;
+	if (!all) {
+		size_t a, b;
+		const cf_test *sa = cf_suite_stun_server(&a);
+		const cf_test *sb = cf_suite_turn_server(&b);
+		all = malloc((a + b) * sizeof *all);
+		if (!all) {
+			*count = 0;
+			return NULL;
+		}
+		memcpy(all, sa, a * sizeof *all);
+		memcpy(all + a, sb, b * sizeof *all);
+		n = a + b;
+	}
+	*count = n;
+	return all;
+}
