@@ -20,7 +20,8 @@ enum opt_id {
 	O_KEY, O_TLS_MIN_VERSION, O_ALLOW_PEER, O_DENY_PEER, O_REALM, O_USER, O_USERS_FILE,
 	O_NO_REST, O_LIFETIME, O_MAX_LIFETIME, O_CHANNEL_LIFETIME, O_NONCE_LIFETIME,
 	O_MAX_ALLOCATIONS, O_MAX_ALLOCATIONS_PER_USER, O_MAX_PERMISSIONS, O_MAX_CHANNELS,
-	O_TCP_IDLE_TIMEOUT, O_RFC5766_CHANNELS, O_NO_MD5, O_NO_SHA256, O_SOFTWARE, O_METRICS, O_LOG_LEVEL,
+	O_TCP_IDLE_TIMEOUT, O_MAX_401_PER_SECOND, O_MAX_401_BURST, O_MAX_BPS_PER_ALLOCATION,
+	O_MAX_CONNECTIONS_PER_IP, O_RFC5766_CHANNELS, O_NO_MD5, O_NO_SHA256, O_SOFTWARE, O_METRICS, O_LOG_LEVEL,
 	O_LOG_JSON, O_STATE_DIR, O_REST_TTL, O_SECRET_GRACE, O_PRINT_CREDENTIALS,
 	O_ROTATE_SECRET, O_CHECK_CONFIG, O_HELP,
 	O__COUNT
@@ -66,7 +67,19 @@ static const il_io_option options[O__COUNT] = {
 	 false},
 	{"max-permissions", true, "N", "permissions per allocation (default 64)", false},
 	{"max-channels", true, "N", "channels per allocation (default 64)", false},
-	{"tcp-idle-timeout", true, "SECONDS", "close silent TCP/TLS clients (default 900)",
+	{"tcp-idle-timeout", true, "SECONDS",
+	 "close silent TCP/TLS clients and RFC 6062 connections (default 900)", false},
+	{"max-401-per-second", true, "N",
+	 "401 answers a second to one source IP (IPv6: /64), silence beyond (default 50; 0: "
+	 "unlimited)",
+	 false},
+	{"max-401-burst", true, "N", "burst of 401 answers to one source (default 100)", false},
+	{"max-bps-per-allocation", true, "BITS",
+	 "relayed bits a second per allocation each way, dropped beyond (default 0: unlimited)",
+	 false},
+	{"max-connections-per-ip", true, "N",
+	 "TCP/TLS connections at once from one IP (IPv6: /64), closed beyond (default 256; 0: "
+	 "unlimited)",
 	 false},
 	{"rfc5766-channels", false, NULL,
 	 "accept channels 0x4000-0x7FFF of RFC 5766 for legacy clients (default: RFC 8656, "
@@ -146,6 +159,9 @@ void il_io_config_defaults(il_io_config *cfg)
 	cfg->max_permissions = 64;
 	cfg->max_channels = 64;
 	cfg->tcp_idle_timeout_s = 900;
+	cfg->max_401_per_second = 50;
+	cfg->max_401_burst = 100;
+	cfg->max_connections_per_ip = 256;
 	cfg->allow_md5 = cfg->allow_sha256 = true;
 	snprintf(cfg->software, sizeof cfg->software, "icelab");
 	cfg->log_level = IL_LOG_INFO;
@@ -465,7 +481,27 @@ int il_io_config_set(il_io_config *cfg, const char *name, const char *value, cha
 	case O_MAX_CHANNELS:
 		return set_u16(&cfg->max_channels, value, 1, 4096, err, err_len);
 	case O_TCP_IDLE_TIMEOUT:
-		return set_u32(&cfg->tcp_idle_timeout_s, value, 10, 86400, err, err_len);
+		return set_u32(&cfg->tcp_idle_timeout_s, value, 2, 86400, err, err_len);
+	case O_MAX_401_PER_SECOND:
+		return set_u32(&cfg->max_401_per_second, value, 0, 1000000, err, err_len);
+	case O_MAX_401_BURST:
+		return set_u32(&cfg->max_401_burst, value, 1, 1000000, err, err_len);
+	case O_MAX_BPS_PER_ALLOCATION: {
+		/* 0, or from 8 kbit/s to 1 Tbit/s */
+		unsigned long long n = 0;
+		char *end = NULL;
+		errno = 0;
+		bool sign = !*value || *value == '-' || *value == '+';
+		if (!sign)
+			n = strtoull(value, &end, 10);
+		if (sign || errno || *end || (n != 0 && (n < 8000 || n > (1ull << 40))))
+			return fail(err, err_len, "'%s' is not 0 or a number of bits a second from "
+				    "8000 to %llu", value, 1ull << 40);
+		cfg->max_bps_per_allocation = n;
+		return 0;
+	}
+	case O_MAX_CONNECTIONS_PER_IP:
+		return set_u32(&cfg->max_connections_per_ip, value, 0, 1000000, err, err_len);
 	case O_RFC5766_CHANNELS:
 		cfg->rfc5766_channels = b;
 		return 0;

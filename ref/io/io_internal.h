@@ -37,6 +37,7 @@ typedef struct io_counters {
 	uint64_t udp_rx, udp_tx, udp_tx_dropped, udp_truncated;
 	uint64_t relay_rx, relay_tx;
 	uint64_t tcp_accepted, tcp_closed, tcp_broken, tcp_backlog_dropped;
+	uint64_t tcp_refused_per_ip, tcp_idle_closed;
 	uint64_t relay_bind_failed, allocations_refused;
 	uint64_t allocations_created, allocations_deleted, allocations_expired;
 	uint64_t permissions_created, channels_bound, auth_failures, peers_denied;
@@ -148,6 +149,20 @@ typedef struct io_reservation {
 
 typedef struct io_creds io_creds;
 
+/* TCP/TLS client connections per source (max-connections-per-ip), shared
+ * by the workers: SO_REUSEPORT spreads one source's connections over
+ * them. A fixed set-associative table (a source hashes to one set of
+ * IO_CONN_IP_WAYS entries; an entry with count 0 is free), so memory is
+ * bounded and a removal never breaks a lookup. */
+#define IO_CONN_IP_WAYS 8
+#define IO_CONN_IP_SETS 2048
+#define IO_CONN_IP_SLOTS (IO_CONN_IP_WAYS * IO_CONN_IP_SETS)
+typedef struct io_conn_ip {
+	uint32_t count;  /* 0: free */
+	uint8_t family;
+	uint8_t key[8];  /* IPv4 address or IPv6 /64 */
+} io_conn_ip;
+
 struct io_server {
 	il_io_config *cfg;       /* current; reload swaps it under cfg_lock */
 	pthread_mutex_t cfg_lock;
@@ -168,6 +183,9 @@ struct io_server {
 	pthread_mutex_t resv_lock;
 	io_reservation resv[IO_RESERVATIONS];
 	struct evconnlistener *metrics;
+	pthread_mutex_t conn_ip_lock;
+	io_conn_ip *conn_ip;       /* IO_CONN_IP_SLOTS */
+	uint64_t conn_ip_seed;
 	uint64_t started_s;
 	int64_t wall_clock_offset_ms; /* UNIX ms = monotonic ms + this */
 };
@@ -224,6 +242,14 @@ int io_tcp_peer_connect(io_core *c, const il_addr *relayed, const il_addr *peer,
 void io_tcp_peer_bind(io_core *c, const il_five_tuple *ft, uint32_t id);
 void io_tcp_peer_close(io_core *c, uint32_t id);
 SSL_CTX *io_tls_context(const il_io_config *cfg, char *err, size_t err_len);
+
+/* io_server.c: max-connections-per-ip. io_conn_ip_acquire counts a new
+ * connection from remote: true when it is within the limit (counted; give
+ * it back with io_conn_ip_release), false when it must be closed (or when
+ * the table is full: then it is let in, uncounted, and *counted is
+ * false). */
+bool io_conn_ip_acquire(io_server *s, const il_addr *remote, uint32_t limit, bool *counted);
+void io_conn_ip_release(io_server *s, const il_addr *remote);
 
 /* io_server.c: after a batch, re-arm the core's timer if it moved. */
 void io_core_update_timer(io_core *c);

@@ -87,6 +87,19 @@ static void render(io_server *s, struct evbuffer *out)
 	    c.udp_tx_dropped);
 	put(out, "icelab_dropped_total", "counter", NULL, "{reason=\"tcp_backlog\"}",
 	    c.tcp_backlog_dropped);
+	put(out, "icelab_dropped_total", "counter", NULL, "{reason=\"bandwidth\"}",
+	    st.dropped_bandwidth);
+	put(out, "icelab_401_withheld_total", "counter",
+	    "401 answers not sent: the source was over max-401-per-second.", NULL,
+	    st.dropped_401_limited);
+	put(out, "icelab_tcp_connections_refused_total", "counter",
+	    "TCP/TLS connections closed at once: over max-connections-per-ip.", NULL,
+	    c.tcp_refused_per_ip);
+	put(out, "icelab_tcp_connections_closed_total", "counter",
+	    "TCP/TLS and RFC 6062 connections closed, by reason.", "{reason=\"idle\"}",
+	    c.tcp_idle_closed);
+	put(out, "icelab_tcp_connections_closed_total", "counter", NULL,
+	    "{reason=\"peer_denied_on_reload\"}", st.tcp_closed_by_policy);
 	put(out, "icelab_udp_datagrams_total", "counter", "UDP datagrams, by direction.",
 	    "{direction=\"in\"}", c.udp_rx + c.relay_rx);
 	put(out, "icelab_udp_datagrams_total", "counter", NULL, "{direction=\"out\"}", c.udp_tx);

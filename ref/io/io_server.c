@@ -133,7 +133,10 @@ static void cb_event(void *user, int event, const il_five_tuple *ft, const char 
 		uint64_t now_s = c->w->now_ms / 1000;
 		level = now_s != c->w->last_refusal_log_s ? IL_LOG_WARN : IL_LOG_DEBUG;
 		c->w->last_refusal_log_s = now_s;
+	} else if (event == IL_TURN_EV_401_LIMITED || event == IL_TURN_EV_DROPPED_BANDWIDTH) {
+		level = IL_LOG_DEBUG; /* a flood: counted, never one line each */
 	} else if (event == IL_TURN_EV_ALLOCATION_CREATED || event == IL_TURN_EV_PEER_DENIED ||
+		   event == IL_TURN_EV_TCP_CLOSED_BY_POLICY ||
 		   event == IL_TURN_EV_ALLOCATION_DELETED || event == IL_TURN_EV_ALLOCATION_EXPIRED) {
 		level = IL_LOG_INFO;
 	}
@@ -143,8 +146,9 @@ static void cb_event(void *user, int event, const il_five_tuple *ft, const char 
 		"?", "allocation created", "allocation deleted", "allocation expired",
 		"permission created", "channel bound", "auth failed", "peer denied",
 		"dropped malformed", "dropped no permission", "dropped no allocation",
-		"allocation refused", "tcp connection"};
-	const char *name = event > 0 && event <= IL_TURN_EV_TCP_CONNECTION ? names[event] : names[0];
+		"allocation refused", "tcp connection", "401 withheld (rate)",
+		"dropped over bandwidth", "tcp connection closed by policy"};
+	const char *name = event > 0 && event <= IL_TURN_EV_TCP_CLOSED_BY_POLICY ? names[event] : names[0];
 	char remote[IL_ADDR_STRLEN] = "-";
 	if (ft)
 		il_addr_format(&ft->remote, remote, sizeof remote);
@@ -168,6 +172,73 @@ static bool userhash_lookup(void *user, const char *realm, const uint8_t userhas
 	io_core *c = user;
 	return io_creds_lookup_userhash(c->w->server->creds, c->tenant, realm, userhash, alg, key,
 					username, username_cap);
+}
+
+/* ---- connections per source IP (max-connections-per-ip) ---- */
+
+static void conn_ip_key(const il_addr *a, uint8_t key[8])
+{
+	memset(key, 0, 8);
+	memcpy(key, a->ip, a->family == IL_AF_INET ? 4 : 8); /* IPv6: the /64 */
+}
+
+static io_conn_ip *conn_ip_set(io_server *s, const il_addr *a, uint8_t key[8])
+{
+	conn_ip_key(a, key);
+	uint64_t h = s->conn_ip_seed ^ a->family;
+	for (int i = 0; i < 8; i++)
+		h = (h ^ key[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	return &s->conn_ip[(h % IO_CONN_IP_SETS) * IO_CONN_IP_WAYS];
+}
+
+bool io_conn_ip_acquire(io_server *s, const il_addr *remote, uint32_t limit, bool *counted)
+{
+	*counted = false;
+	if (limit == 0 || !s->conn_ip)
+		return true;
+	uint8_t key[8];
+	pthread_mutex_lock(&s->conn_ip_lock);
+	io_conn_ip *set = conn_ip_set(s, remote, key), *e = NULL, *free_e = NULL;
+	for (int i = 0; i < IO_CONN_IP_WAYS && !e; i++) {
+		if (set[i].count && set[i].family == remote->family && !memcmp(set[i].key, key, 8))
+			e = &set[i];
+		else if (!set[i].count && !free_e)
+			free_e = &set[i];
+	}
+	bool ok = true;
+	if (!e && free_e) {
+		e = free_e;
+		e->family = remote->family;
+		memcpy(e->key, key, 8);
+	}
+	if (e && e->count >= limit) {
+		ok = false;
+	} else if (e) {
+		e->count++;
+		*counted = true;
+	}
+	/* A full set (8 other sources, each with connections open): let the
+	 * connection in uncounted rather than refuse a source we cannot
+	 * track. */
+	pthread_mutex_unlock(&s->conn_ip_lock);
+	return ok;
+}
+
+void io_conn_ip_release(io_server *s, const il_addr *remote)
+{
+	if (!s->conn_ip)
+		return;
+	uint8_t key[8];
+	pthread_mutex_lock(&s->conn_ip_lock);
+	io_conn_ip *set = conn_ip_set(s, remote, key);
+	for (int i = 0; i < IO_CONN_IP_WAYS; i++) {
+		if (set[i].count && set[i].family == remote->family && !memcmp(set[i].key, key, 8)) {
+			set[i].count--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->conn_ip_lock);
 }
 
 /* ---- the core's configuration from ours ---- */
@@ -218,7 +289,25 @@ static void build_core_config(io_server *s, const il_io_config *cfg, int tenant,
 	memcpy(tc->nonce_secret, s->nonce_secret, sizeof tc->nonce_secret);
 	tc->peers = policy;
 	tc->keys_lookup = keys_lookup;
-	tc->userhash_lookup = userhash_lookup;
+	/* USERHASH (RFC 8489 §9.2.4, §14.4) only for tenants that refuse TURN
+	 * REST credentials. With a userhash_lookup the core sets the "Username
+	 * anonymity" bit of the nonce cookie, and a client that supports it
+	 * (icelab probe, browsers following RFC 8489) then MUST send USERHASH
+	 * instead of USERNAME. A REST username ("expiry:user") is made by a
+	 * web service, not stored here, so it cannot be found from its hash:
+	 * every REST client supporting USERHASH would get 401. So a tenant
+	 * that accepts REST does not offer anonymity (clients send USERNAME,
+	 * static users included); with no-rest, its static users are all
+	 * known and USERHASH works. */
+	tc->userhash_lookup = t->rest ? NULL : userhash_lookup;
+	/* The 401 limit is per core and SO_REUSEPORT spreads one source's
+	 * ports over the workers: split the rate and burst like the quotas. */
+	if (cfg->max_401_per_second) {
+		uint32_t n = s->nworkers ? s->nworkers : 1;
+		tc->max_401_per_second = (cfg->max_401_per_second + n - 1) / n;
+		tc->burst_401 = (cfg->max_401_burst + n - 1) / n;
+	}
+	tc->max_bps_per_allocation = cfg->max_bps_per_allocation;
 	tc->wall_clock_offset_ms = s->wall_clock_offset_ms;
 	/* RFC 5780 for the tenant of A1:P1 only: its four sockets are its. */
 	int primary = il_io_config_primary(cfg);
@@ -625,6 +714,8 @@ static void server_free(io_server *s)
 	}
 	pthread_mutex_destroy(&s->cfg_lock);
 	pthread_mutex_destroy(&s->resv_lock);
+	pthread_mutex_destroy(&s->conn_ip_lock);
+	free(s->conn_ip);
 	OPENSSL_cleanse(s->nonce_secret, sizeof s->nonce_secret);
 	free(s);
 }
@@ -648,12 +739,15 @@ int il_io_server_run(il_io_config *cfg, il_io_reload_fn reload, void *reload_use
 	s->wall_clock_offset_ms = (int64_t)(s->started_s * 1000) - (int64_t)io_now_ms();
 	pthread_mutex_init(&s->cfg_lock, NULL);
 	pthread_mutex_init(&s->resv_lock, NULL);
+	pthread_mutex_init(&s->conn_ip_lock, NULL);
+	s->conn_ip = calloc(IO_CONN_IP_SLOTS, sizeof *s->conn_ip);
 	for (size_t i = 0; i < IO_RESERVATIONS; i++)
 		s->resv[i].fd = -1;
 	int rc = 2;
 	uint32_t cursor;
 	struct event *sig_events[3] = {NULL, NULL, NULL};
-	if (RAND_bytes(s->nonce_secret, sizeof s->nonce_secret) != 1 ||
+	if (!s->conn_ip || RAND_bytes(s->nonce_secret, sizeof s->nonce_secret) != 1 ||
+	    RAND_bytes((uint8_t *)&s->conn_ip_seed, sizeof s->conn_ip_seed) != 1 ||
 	    RAND_bytes((uint8_t *)&cursor, sizeof cursor) != 1) {
 		il_log(IL_LOG_ERROR, "no randomness");
 		goto out;

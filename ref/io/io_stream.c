@@ -30,6 +30,7 @@
 struct io_peer_conn {
 	uint32_t id;
 	bool connecting;      /* Connect: waiting for the TCP handshake */
+	uint64_t last_active_ms; /* a byte either way: tcp-idle-timeout counts from here */
 	io_core *core;
 	struct bufferevent *bev;
 	io_conn *client;      /* the client data connection once bound */
@@ -47,6 +48,7 @@ struct io_conn {
 	il_five_tuple ft;
 	io_core *core;
 	io_peer_conn *peer;   /* RFC 6062: spliced to this peer connection */
+	bool ip_counted;      /* holds a max-connections-per-ip slot */
 	il_stream st;
 	io_conn *next; /* hash chain */
 	uint8_t buf[IO_STREAM_CAP];
@@ -95,6 +97,8 @@ static void conn_close(io_conn *conn, bool tell_core)
 	io_worker *w = conn->core->w;
 	conn_unlink(w, conn);
 	w->counters.tcp_closed++;
+	if (conn->ip_counted)
+		io_conn_ip_release(w->server, &conn->ft.remote);
 	if (tell_core) {
 		il_turn_server_client_closed(conn->core->srv, &conn->ft, io_now_ms());
 		io_tx_flush(w);
@@ -119,6 +123,7 @@ void io_stream_send(io_worker *w, const il_five_tuple *ft, const uint8_t *data, 
 
 static void splice_forward(struct bufferevent *from, struct bufferevent *to);
 static void peer_close(io_peer_conn *pc, bool tell_core);
+static bool peer_idle_check(io_peer_conn *pc, struct bufferevent *bev);
 
 static void conn_read(struct bufferevent *bev, void *arg)
 {
@@ -129,6 +134,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	bool broken = false;
 	w->now_ms = io_now_ms();
 	if (conn->peer) { /* a client data connection: bytes go to the peer */
+		conn->peer->last_active_ms = w->now_ms;
 		splice_forward(bev, conn->peer->bev);
 		return;
 	}
@@ -149,6 +155,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		if (conn->peer) {
 			/* ConnectionBind succeeded (io_tcp_peer_bind moved what
 			 * followed it in the stream buffer): the rest is data. */
+			conn->peer->last_active_ms = w->now_ms;
 			splice_forward(bev, conn->peer->bev);
 			break;
 		}
@@ -175,11 +182,15 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	io_conn *conn = arg;
+	if ((what & BEV_EVENT_TIMEOUT) && conn->peer && peer_idle_check(conn->peer, bev))
+		return;
 	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) && conn->peer) {
 		/* RFC 6062 §5.5: either side closing closes the other. */
 		peer_close(conn->peer, true);
 		return;
 	}
+	if (what & BEV_EVENT_TIMEOUT)
+		conn->core->w->counters.tcp_idle_closed++;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		if (il_log_enabled(IL_LOG_DEBUG)) {
 			char a[IL_ADDR_STRLEN];
@@ -202,15 +213,34 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	io_tcp_listener *l = arg;
 	io_core *core = l->core;
 	io_worker *w = core->w;
+	il_addr remote;
+	io_addr_from_sockaddr(sa, &remote);
+	/* max-connections-per-ip: one source cannot hold every descriptor;
+	 * beyond its share the connection is accepted and closed at once
+	 * (before any TLS handshake: it costs nothing more). */
+	bool counted = false;
+	if (!io_conn_ip_acquire(w->server, &remote, w->cfg->max_connections_per_ip, &counted)) {
+		w->counters.tcp_refused_per_ip++;
+		if (il_log_enabled(IL_LOG_DEBUG)) {
+			char a[IL_ADDR_STRLEN];
+			il_addr_format(&remote, a, sizeof a);
+			il_log(IL_LOG_DEBUG, "tcp client %s: over max-connections-per-ip, closed", a);
+		}
+		evutil_closesocket(fd);
+		return;
+	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	io_conn *conn = malloc(sizeof *conn);
 	if (!conn) {
+		if (counted)
+			io_conn_ip_release(w->server, &remote);
 		close(fd);
 		return;
 	}
 	memset(conn, 0, offsetof(io_conn, buf));
 	conn->core = core;
+	conn->ip_counted = counted;
 	conn->ft.transport = l->tls ? IL_TRANSPORT_TLS : IL_TRANSPORT_TCP;
 	io_addr_from_sockaddr(sa, &conn->ft.remote);
 	conn->ft.local = l->local;
@@ -237,6 +267,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		conn->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
 	if (!conn->bev) {
+		if (counted)
+			io_conn_ip_release(w->server, &remote);
 		close(fd);
 		free(conn);
 		return;
@@ -377,9 +409,35 @@ static void peer_close(io_peer_conn *pc, bool tell_core)
 	}
 }
 
+/* tcp-idle-timeout on a spliced pair (or a peer waiting for its bind):
+ * a read timeout on one side is idleness only if no byte went the other
+ * way either. True: not idle, reading on bev resumed. */
+static bool peer_idle_check(io_peer_conn *pc, struct bufferevent *bev)
+{
+	io_worker *w = pc->core->w;
+	uint64_t idle_ms = (uint64_t)w->cfg->tcp_idle_timeout_s * 1000u;
+	uint64_t now = io_now_ms();
+	if (now - pc->last_active_ms < idle_ms) {
+		bufferevent_enable(bev, EV_READ);
+		return true;
+	}
+	w->counters.tcp_idle_closed++;
+	return false;
+}
+
+/* After the handshake (or the accept): the idle timeout instead of the
+ * connect timeout. */
+static void peer_set_idle_timeout(io_peer_conn *pc)
+{
+	struct timeval idle = {.tv_sec = pc->core->w->cfg->tcp_idle_timeout_s};
+	bufferevent_set_timeouts(pc->bev, &idle, NULL);
+	pc->last_active_ms = io_now_ms();
+}
+
 static void peer_read(struct bufferevent *bev, void *arg)
 {
 	io_peer_conn *pc = arg;
+	pc->last_active_ms = io_now_ms();
 	/* Before ConnectionBind the bytes wait in the input buffer (the
 	 * watermark stops reading at IO_SPLICE_HIGH). */
 	if (pc->client)
@@ -402,6 +460,7 @@ static void peer_event(struct bufferevent *bev, short what, void *arg)
 	io_worker *w = core->w;
 	if (pc->connecting && (what & BEV_EVENT_CONNECTED)) {
 		pc->connecting = false;
+		peer_set_idle_timeout(pc);
 		bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
 		il_turn_server_tcp_connected(core->srv, pc->id, true, io_now_ms());
 		io_tx_flush(w);
@@ -409,6 +468,8 @@ static void peer_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
+		return;
+	if (!pc->connecting && (what & BEV_EVENT_TIMEOUT) && peer_idle_check(pc, bev))
 		return;
 	if (pc->connecting) {
 		/* "If the connection attempt fails or times out, the server
@@ -472,6 +533,7 @@ void io_tcp_peer_accept(struct evconnlistener *lev, evutil_socket_t fd, struct s
 	} else {
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		peer_set_idle_timeout(pc);
 		bufferevent_enable(pc->bev, EV_READ | EV_WRITE);
 	}
 	io_tx_flush(w);

@@ -23,6 +23,9 @@ void il_turn_server_config_defaults(il_turn_server_config *cfg)
 	cfg->max_allocations_per_user = 100;
 	cfg->max_permissions = 32;
 	cfg->max_channels = 32;
+	/* max_401_per_second and max_bps_per_allocation stay 0 (no limit):
+	 * a core embedded in a simulator or a conformance target sees one
+	 * source only; `icelab serve` sets 50 a second, bursts of 100. */
 	cfg->allow_md5 = true;
 	cfg->allow_sha256 = true;
 	cfg->relay_ipv4 = true;
@@ -45,7 +48,9 @@ static int apply_config(il_turn_server *srv, const il_turn_server_config *cfg)
 	if (!cfg->realm || !*cfg->realm || cfg->default_lifetime_s == 0 ||
 	    cfg->max_lifetime_s < cfg->default_lifetime_s || cfg->permission_lifetime_s == 0 ||
 	    cfg->channel_lifetime_s == 0 || cfg->nonce_lifetime_s == 0 ||
-	    cfg->max_allocations == 0 || (!cfg->allow_md5 && !cfg->allow_sha256))
+	    cfg->max_allocations == 0 || (!cfg->allow_md5 && !cfg->allow_sha256) ||
+	    cfg->max_401_per_second > 1000000 || cfg->burst_401 > 1000000 ||
+	    cfg->max_bps_per_allocation > (1ull << 40))
 		return -1;
 	if (copy_text(srv->realm, sizeof srv->realm, cfg->realm) < 0 ||
 	    copy_text(srv->software, sizeof srv->software, cfg->software) < 0)
@@ -85,7 +90,8 @@ il_turn_server *il_turn_server_new(const il_turn_server_config *cfg,
 	srv->by_relay = calloc(buckets, sizeof *srv->by_relay);
 	srv->users = calloc(buckets, sizeof *srv->users);
 	srv->heap = calloc(srv->heap_cap, sizeof *srv->heap);
-	if (!srv->by_ft || !srv->by_relay || !srv->users || !srv->heap) {
+	srv->limits = calloc(TURN_LIMIT_SOURCES, sizeof *srv->limits);
+	if (!srv->by_ft || !srv->by_relay || !srv->users || !srv->heap || !srv->limits) {
 		il_turn_server_free(srv);
 		return NULL;
 	}
@@ -126,6 +132,7 @@ void il_turn_server_free(il_turn_server *srv)
 	free(srv->by_relay);
 	free(srv->users);
 	free(srv->heap);
+	free(srv->limits);
 	free(srv);
 }
 
@@ -144,6 +151,7 @@ int il_turn_server_reconfigure(il_turn_server *srv, const il_turn_server_config 
 	 * an operator closes is closed now, not when the entries expire. */
 	for (uint32_t i = 0; i < srv->heap_len; i++)
 		turn_relay_drop_denied(srv, srv->heap[i]);
+	turn_tcp_drop_denied(srv);
 	return 0;
 }
 

@@ -428,6 +428,7 @@ void turn_handle_allocate(il_turn_server *srv, const il_five_tuple *ft, const il
 	a->heap_index = UINT32_MAX;
 	a->ft = *ft;
 	a->user = u;
+	turn_rate_init(srv, a, now_ms);
 	int first_code = 0;
 	for (size_t i = 0; i < r.family_count; i++) {
 		code = open_relay(srv, ft, &r, r.families[i], a);

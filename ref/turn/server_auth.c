@@ -146,6 +146,10 @@ static size_t offered_algorithms(const il_turn_server *srv, uint16_t algs[2])
 static void challenge(il_turn_server *srv, const il_five_tuple *ft, const il_stun_msg *req,
 		      int code, uint64_t now_ms)
 {
+	/* A source over its rate of 401s gets silence (server_limits.c); a
+	 * 438 needs a valid MESSAGE-INTEGRITY, so only users get those. */
+	if (code == 401 && !turn_limit_401(srv, ft, now_ms))
+		return;
 	char nonce[TURN_NONCE_LEN];
 	uint16_t algs[2];
 	size_t n_algs = offered_algorithms(srv, algs);

@@ -42,6 +42,31 @@
 #define TURN_NONCE_LEN (IL_STUN_NONCE_COOKIE_LEN + 32)
 #define TURN_REALM_MAX 764
 
+/* The per-source 401 limit (il_turn_server_config.max_401_per_second):
+ * TURN_LIMIT_SETS sets of TURN_LIMIT_WAYS entries, a source hashed (with
+ * the secret seed) to one set. 1024 sources, 24 kB, allocated with the
+ * server. */
+#define TURN_LIMIT_WAYS 4
+#define TURN_LIMIT_SETS 256
+#define TURN_LIMIT_SOURCES (TURN_LIMIT_WAYS * TURN_LIMIT_SETS)
+#define TURN_MILLI 1000u
+
+typedef struct turn_source_limit {
+	uint64_t last_ms;      /* when milli_tokens was last refilled */
+	uint32_t milli_tokens; /* a 401 costs TURN_MILLI */
+	uint8_t family;        /* IL_AF_NONE: a free entry */
+	uint8_t key[8];        /* an IPv4 address, or an IPv6 /64 */
+} turn_source_limit;
+
+/* A token bucket of relayed bytes (max_bps_per_allocation), in
+ * thousandths of a byte so that refills by the millisecond are exact. */
+typedef struct turn_rate {
+	uint64_t milli_bytes;
+	uint64_t last_ms;
+} turn_rate;
+
+enum turn_direction { TURN_TO_PEER = 0, TURN_FROM_PEER = 1 };
+
 typedef struct turn_perm {
 	uint64_t expires_ms;
 	uint8_t family;
@@ -82,6 +107,7 @@ typedef struct turn_alloc {
 	turn_user *user;
 	turn_perm *perms;
 	turn_chan *chans;
+	turn_rate rate[2];     /* enum turn_direction */
 	uint64_t expires_ms;
 	uint64_t deadline_ms; /* earliest of expires, permissions, channels */
 	il_five_tuple ft;
@@ -158,6 +184,8 @@ struct il_turn_server {
 	uint32_t conn_count;
 	uint32_t next_conn_id;
 
+	turn_source_limit *limits; /* TURN_LIMIT_SOURCES entries */
+
 	uint64_t heap_bytes;    /* bytes currently malloc'd, tables excluded */
 	il_turn_server_stats stats;
 	uint8_t out[TURN_OUT_CAP];
@@ -196,6 +224,17 @@ void turn_reply_error(il_turn_server *srv, const il_five_tuple *ft, const il_stu
 void turn_reply_420(il_turn_server *srv, const il_five_tuple *ft, const il_stun_msg *req,
 		    const uint16_t *types, size_t count);
 uint64_t turn_unix_s(const il_turn_server *srv, uint64_t now_ms);
+
+/* server_limits.c: the per-source 401 limit and bandwidth per allocation */
+/* True when a 401 may go to ft's source now (and takes its token); false:
+ * withhold it (counted). */
+bool turn_limit_401(il_turn_server *srv, const il_five_tuple *ft, uint64_t now_ms);
+/* A full bucket for a new allocation. */
+void turn_rate_init(const il_turn_server *srv, turn_alloc *a, uint64_t now_ms);
+/* True when len bytes may be relayed in direction dir (and takes them);
+ * false: drop them (counted). */
+bool turn_rate_take(il_turn_server *srv, turn_alloc *a, enum turn_direction dir, size_t len,
+		    uint64_t now_ms);
 
 /* server_auth.c */
 void turn_auth_init(il_turn_server *srv);
@@ -265,6 +304,8 @@ void turn_handle_connection_bind(il_turn_server *srv, const il_five_tuple *ft,
 /* Closes every connection of an allocation (it is going away). */
 void turn_tcp_alloc_gone(il_turn_server *srv, turn_alloc *a);
 void turn_tcp_expire(il_turn_server *srv, uint64_t now_ms);
+/* Closes the connections to peers turn_peer_check now denies. */
+void turn_tcp_drop_denied(il_turn_server *srv);
 uint64_t turn_tcp_next_deadline(const il_turn_server *srv);
 
 #endif

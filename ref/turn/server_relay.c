@@ -276,11 +276,13 @@ void turn_handle_channel_bind(il_turn_server *srv, const il_five_tuple *ft,
 
 /* ---- data from the client ---- */
 
-static void to_peer(il_turn_server *srv, const turn_alloc *a, const il_addr *peer,
-		    const uint8_t *data, size_t len, bool df)
+static void to_peer(il_turn_server *srv, turn_alloc *a, const il_addr *peer,
+		    const uint8_t *data, size_t len, bool df, uint64_t now_ms)
 {
 	const il_addr *relayed = relayed_for(a, peer->family);
 	if (!relayed || !srv->cb.send_to_peer)
+		return;
+	if (!turn_rate_take(srv, a, TURN_TO_PEER, len, now_ms))
 		return;
 	srv->cb.send_to_peer(srv->cb.user, relayed, peer, data, len, df || a->dont_fragment);
 	srv->stats.packets_to_peers++;
@@ -309,7 +311,6 @@ static void no_permission(il_turn_server *srv, const il_five_tuple *ft)
 void turn_handle_send(il_turn_server *srv, const il_five_tuple *ft, const il_stun_msg *ind,
 		      uint64_t now_ms)
 {
-	(void)now_ms;
 	turn_alloc *a = alloc_for_data(srv, ft);
 	if (!a)
 		return;
@@ -341,13 +342,12 @@ void turn_handle_send(il_turn_server *srv, const il_five_tuple *ft, const il_stu
 		return;
 	}
 	bool df = il_stun_msg_find(ind, IL_ATTR_DONT_FRAGMENT) != NULL;
-	to_peer(srv, a, &peer, il_stun_attr_value(ind, data), data->length, df);
+	to_peer(srv, a, &peer, il_stun_attr_value(ind, data), data->length, df, now_ms);
 }
 
 void turn_handle_channeldata(il_turn_server *srv, const il_five_tuple *ft,
 			     const uint8_t *data, size_t len, uint64_t now_ms)
 {
-	(void)now_ms;
 	il_channeldata cd;
 	/* Reserved numbers and datagrams shorter than their length are
 	 * "silently discarded" (§12.6). */
@@ -372,7 +372,7 @@ void turn_handle_channeldata(il_turn_server *srv, const il_five_tuple *ft,
 		no_permission(srv, ft);
 		return;
 	}
-	to_peer(srv, a, &c->peer, cd.data, cd.length, false);
+	to_peer(srv, a, &c->peer, cd.data, cd.length, false, now_ms);
 }
 
 /* ---- data from peers (§11.3, §12.7) ---- */
@@ -381,7 +381,6 @@ void il_turn_server_handle_peer(il_turn_server *srv, const il_addr *relayed,
 				const il_addr *peer, const uint8_t *data, size_t len,
 				uint64_t now_ms)
 {
-	(void)now_ms;
 	turn_alloc *a = turn_alloc_find_relayed(srv, relayed);
 	if (!a) {
 		srv->stats.dropped_no_allocation++;
@@ -393,6 +392,8 @@ void il_turn_server_handle_peer(il_turn_server *srv, const il_addr *relayed,
 		no_permission(srv, &a->ft);
 		return;
 	}
+	if (!turn_rate_take(srv, a, TURN_FROM_PEER, len, now_ms))
+		return;
 	size_t out_len = 0;
 	turn_chan *c = chan_by_peer(a, peer);
 	if (c && c->state == TURN_CHAN_BOUND) {

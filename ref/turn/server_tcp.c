@@ -296,6 +296,23 @@ void turn_tcp_expire(il_turn_server *srv, uint64_t now_ms)
 	}
 }
 
+void turn_tcp_drop_denied(il_turn_server *srv)
+{
+	/* RFC 6062 §5.2: "If the new connection is forbidden by local policy,
+	 * the server MUST reject the request with a 403" -- and a connection
+	 * the operator forbids after the fact is closed, not left to run. */
+	for (turn_conn *c = srv->conns, *next; c; c = next) {
+		next = c->next;
+		if (turn_peer_check(srv, &c->peer) == IL_PEER_ALLOWED)
+			continue;
+		srv->stats.tcp_closed_by_policy++;
+		turn_event(srv, IL_TURN_EV_TCP_CLOSED_BY_POLICY, &c->alloc->ft, NULL);
+		if (srv->cb.tcp_close)
+			srv->cb.tcp_close(srv->cb.user, c->id);
+		conn_remove(srv, c);
+	}
+}
+
 uint64_t turn_tcp_next_deadline(const il_turn_server *srv)
 {
 	uint64_t d = UINT64_MAX;

@@ -75,7 +75,16 @@ typedef struct il_io_config {
 	uint32_t default_lifetime_s, max_lifetime_s, channel_lifetime_s, nonce_lifetime_s;
 	uint32_t max_allocations, max_allocations_per_user;
 	uint16_t max_permissions, max_channels;
+	/* Close TCP/TLS clients, and RFC 6062 connections (both sides of a
+	 * splice), after this long without a byte either way. */
 	uint32_t tcp_idle_timeout_s;
+	/* Per-source limit on 401 answers (turn_server.h), 0: none. */
+	uint32_t max_401_per_second, max_401_burst;
+	uint64_t max_bps_per_allocation;  /* bits a second each way, 0: unlimited */
+	/* TCP/TLS client connections at once from one IPv4 address or IPv6
+	 * /64, over all listeners and workers; beyond, accepted and closed
+	 * at once (counted). 0: unlimited. */
+	uint32_t max_connections_per_ip;
 	bool rfc5766_channels; /* channels 0x4000-0x7FFF (RFC 5766) for legacy clients */
 	bool allow_md5, allow_sha256;
 	char software[IL_IO_NAME_MAX]; /* empty: no SOFTWARE attribute */

@@ -82,6 +82,28 @@ typedef struct il_turn_server_config {
 	 * so nothing multiplexed on the port is mistaken for them. Default
 	 * false. */
 	bool rfc5766_channels;
+	/* Per-source limit on 401 answers (issue #3 §4): a token bucket per
+	 * source (an IPv4 address, an IPv6 /64) allows max_401_per_second
+	 * 401 challenges with bursts of burst_401; beyond, the request gets
+	 * silence and stats.dropped_401_limited counts it. A flood of
+	 * unauthenticated requests then costs the server no answers (no
+	 * reflection, no amplification) while other sources are unaffected.
+	 * Sources live in a fixed table of TURN_LIMIT_SOURCES entries
+	 * allocated with the server: when it is full a new source takes the
+	 * entry that has recovered most (a full bucket is a fresh one), so
+	 * memory stays bounded whatever the number of sources. 0 (the
+	 * default of il_turn_server_config_defaults): no limit; the driver
+	 * (`icelab serve`) sets 50 a second with bursts of 100. burst_401 0:
+	 * the same as the rate. */
+	uint32_t max_401_per_second;
+	uint32_t burst_401;           /* at most 1000000 */
+	/* Bandwidth per allocation: a token bucket on relayed payload bytes
+	 * in each direction (client to peers, peers to client) of this many
+	 * bits per second, with bursts of one second's worth (at least 64 KiB
+	 * so any datagram can pass). Data beyond is dropped and counted
+	 * (stats.dropped_bandwidth). 0 (the default): unlimited. RFC 6062
+	 * TCP data is spliced by the driver and not seen here. */
+	uint64_t max_bps_per_allocation;
 	bool allow_md5;               /* offer MD5 in PASSWORD-ALGORITHMS */
 	bool allow_sha256;            /* offer SHA-256 */
 	/* Relay address families this server hands out; a disabled one is
@@ -179,6 +201,9 @@ enum il_turn_event {
 	IL_TURN_EV_DROPPED_NO_ALLOCATION,
 	IL_TURN_EV_ALLOCATION_REFUSED, /* relay_open failed or refuse-on-private: 508 */
 	IL_TURN_EV_TCP_CONNECTION,     /* RFC 6062 peer data connection made */
+	IL_TURN_EV_401_LIMITED,        /* a 401 withheld: the source is over its rate */
+	IL_TURN_EV_DROPPED_BANDWIDTH,  /* relayed data over max_bps_per_allocation */
+	IL_TURN_EV_TCP_CLOSED_BY_POLICY, /* reconfigure: an RFC 6062 peer now denied */
 };
 
 typedef struct il_turn_server il_turn_server;
@@ -218,8 +243,11 @@ void il_turn_server_timer(il_turn_server *srv, uint64_t now_ms);
 /* The earliest time il_turn_server_timer has work; UINT64_MAX: none. */
 uint64_t il_turn_server_next_deadline(const il_turn_server *srv);
 
-/* Replaces realm, lifetimes, quotas, peer policy and external addresses
- * (SIGHUP) without touching existing allocations. */
+/* Replaces realm, lifetimes, quotas, limits, peer policy and external
+ * addresses (SIGHUP) without dropping allocations. What the new peer
+ * policy denies goes at once: permissions and channels of denied peers,
+ * and RFC 6062 peer data connections to them (tcp_close; a Connect still
+ * in progress to such a peer is closed too and never answered). */
 int il_turn_server_reconfigure(il_turn_server *srv, const il_turn_server_config *cfg);
 
 typedef struct il_turn_server_stats {
@@ -227,6 +255,9 @@ typedef struct il_turn_server_stats {
 	uint64_t packets_to_peers, bytes_to_peers, packets_from_peers, bytes_from_peers;
 	uint64_t auth_failures, dropped_malformed, dropped_no_permission, dropped_denied;
 	uint64_t dropped_no_allocation, challenges, tcp_connections;
+	uint64_t dropped_401_limited;  /* 401 answers withheld (max_401_per_second) */
+	uint64_t dropped_bandwidth;    /* datagrams over max_bps_per_allocation */
+	uint64_t tcp_closed_by_policy; /* RFC 6062 connections closed by reconfigure */
 } il_turn_server_stats;
 void il_turn_server_get_stats(const il_turn_server *srv, il_turn_server_stats *out);
 

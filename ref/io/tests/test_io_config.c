@@ -99,6 +99,31 @@ static void test_bad_values_say_what_is_wrong(void **state)
 	drop(cfg);
 }
 
+/* The limits of issue #3 §4: defaults as documented in
+ * conf/icelab-serve.conf, values checked. */
+static void test_limits_defaults_and_values(void **state)
+{
+	(void)state;
+	il_io_config *cfg = fresh();
+	assert_int_equal(cfg->max_401_per_second, 50);
+	assert_int_equal(cfg->max_401_burst, 100);
+	assert_int_equal(cfg->max_bps_per_allocation, 0);
+	assert_int_equal(cfg->max_connections_per_ip, 256);
+	assert_int_equal(il_io_config_set(cfg, "max-bps-per-allocation", "2000000", err, sizeof err), 0);
+	assert_int_equal(cfg->max_bps_per_allocation, 2000000);
+	assert_int_equal(il_io_config_set(cfg, "max-bps-per-allocation", "0", err, sizeof err), 0);
+	assert_int_equal(il_io_config_set(cfg, "max-bps-per-allocation", "100", err, sizeof err), -1);
+	assert_non_null(strstr(err, "8000"));
+	assert_int_equal(il_io_config_set(cfg, "max-bps-per-allocation", "-5", err, sizeof err), -1);
+	assert_int_equal(il_io_config_set(cfg, "max-bps-per-allocation", "9x", err, sizeof err), -1);
+	assert_int_equal(il_io_config_set(cfg, "max-401-per-second", "0", err, sizeof err), 0);
+	assert_int_equal(il_io_config_set(cfg, "max-401-burst", "0", err, sizeof err), -1);
+	assert_int_equal(il_io_config_set(cfg, "max-connections-per-ip", "3", err, sizeof err), 0);
+	assert_int_equal(cfg->max_connections_per_ip, 3);
+	assert_int_equal(il_io_config_set(cfg, "tcp-idle-timeout", "1", err, sizeof err), -1);
+	drop(cfg);
+}
+
 static void test_first_listen_replaces_the_defaults(void **state)
 {
 	(void)state;
@@ -349,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_are_the_documented_ones),
 		cmocka_unit_test(test_flag_value_sets_the_option),
 		cmocka_unit_test(test_bad_values_say_what_is_wrong),
+		cmocka_unit_test(test_limits_defaults_and_values),
 		cmocka_unit_test(test_first_listen_replaces_the_defaults),
 		cmocka_unit_test(test_user_given_twice_keeps_the_last_password),
 		cmocka_unit_test(test_file_sets_options_and_tenants),
