@@ -96,8 +96,8 @@ include mk/conformance.mk
 include mk/bench_ice.mk
 include mk/bench_turn.mk
 
-# make bench: the STUN codec (mk/bench.mk), ICE (mk/bench_ice.mk) and the
-# TURN server against coturn (mk/bench_turn.mk), in one run.
-bench: bench-ice bench-turn
+# make bench: the STUN codec (mk/bench.mk), ICE (mk/bench_ice.mk), the NAT
+# simulator (mk/sim.mk) and the TURN server against coturn (mk/bench_turn.mk).
+bench: bench-ice sim-bench bench-turn
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) $(VEC_BIN).d
