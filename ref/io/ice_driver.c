@@ -1,11 +1,15 @@
 /* The libevent driver of the ICE agent (icelab/ice_driver.h): UDP sockets
- * for the host candidates, the clock and the timer at the core's next
- * deadline, getrandom for the core's randomness, and the ICE parts of SDP
- * (RFC 8839 §5) in and out of one media section. */
+ * for the host candidates, TCP connections to TURN servers, the clock and
+ * the timer at the cores' next deadline, getrandom for the cores'
+ * randomness, the gatherer (ice_gather.h: server-reflexive and relayed
+ * candidates, RFC 8445 §5.1.1) between the sockets and the agent, and the
+ * ICE parts of SDP (RFC 8839 §5) in and out of one media section. */
 #include "icelab/ice_driver.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -20,6 +24,7 @@
 #define SOCKETS_MAX (IL_ICE_DRIVER_MAX_LOCAL * IL_ICE_MAX_COMPONENTS)
 #define DGRAM_MAX 65536
 #define READS_PER_WAKE 64 /* then back to the loop, so one busy socket starves none */
+#define STREAMS_MAX (IL_ICE_GATHER_MAX_SERVERS * IL_ICE_MAX_COMPONENTS)
 
 typedef struct driver_socket {
 	il_ice_driver *d;
@@ -29,14 +34,25 @@ typedef struct driver_socket {
 	struct event *ev;
 } driver_socket;
 
+/* A TCP connection to a TURN server, opened for the gatherer. */
+typedef struct driver_stream {
+	il_ice_driver *d;
+	unsigned id;
+	struct bufferevent *bev;
+} driver_stream;
+
 struct il_ice_driver {
 	struct event_base *base;
 	il_ice_agent *agent;
+	il_ice_gatherer *gatherer;
+	int policy;
+	bool gathered;
 	il_ice_driver_callbacks cb;
 	bool lite;
 	unsigned components;
 	driver_socket sockets[SOCKETS_MAX];
 	size_t socket_count;
+	driver_stream streams[STREAMS_MAX];
 	struct event *timer;
 	il_ice_driver_counters counters;
 	uint8_t buf[DGRAM_MAX];
@@ -126,23 +142,37 @@ static driver_socket *socket_for_base(il_ice_driver *d, const il_addr *base)
 	return NULL;
 }
 
+/* A datagram from the host socket bound to base (the gatherer's send:
+ * checks and media from host candidates, STUN and TURN over UDP). */
+static void send_from_base(void *user, const il_addr *base, const il_addr *to,
+			   const uint8_t *data, size_t len)
+{
+	il_ice_driver *d = user;
+	driver_socket *s = socket_for_base(d, base);
+	if (!s) {
+		d->counters.send_errors++;
+		return;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = to_sockaddr(to, &ss);
+	if (sendto(s->fd, data, len, 0, (struct sockaddr *)&ss, sl) < 0)
+		d->counters.send_errors++;
+	else
+		d->counters.datagrams_sent++;
+}
+
+/* The agent's send: the gatherer routes it (relayed locals through their
+ * TURN client; the policy refuses what it must). */
 static void on_send(void *user, unsigned stream, unsigned component, const il_ice_candidate *local,
 		    const il_addr *remote, const uint8_t *data, size_t len)
 {
 	(void)stream;
 	(void)component;
 	il_ice_driver *d = user;
-	driver_socket *s = local->type == IL_ICE_CAND_RELAY ? NULL : socket_for_base(d, &local->base);
-	if (!s) {
+	if (!d->gatherer ||
+	    il_ice_gatherer_send(d->gatherer, local, remote, data, len, il_ice_driver_now_ms()) !=
+		    IL_ICE_OK)
 		d->counters.send_errors++;
-		return;
-	}
-	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(remote, &ss);
-	if (sendto(s->fd, data, len, 0, (struct sockaddr *)&ss, sl) < 0)
-		d->counters.send_errors++;
-	else
-		d->counters.datagrams_sent++;
 }
 
 static void on_event(void *user, const il_ice_event *ev)
@@ -166,6 +196,10 @@ static void on_data(void *user, unsigned stream, unsigned component, const uint8
 void il_ice_driver_rearm(il_ice_driver *d)
 {
 	uint64_t deadline = il_ice_agent_next_deadline(d->agent);
+	if (d->gatherer) {
+		uint64_t g = il_ice_gatherer_next_deadline(d->gatherer);
+		deadline = g < deadline ? g : deadline;
+	}
 	if (deadline == UINT64_MAX) {
 		evtimer_del(d->timer);
 		return;
@@ -181,7 +215,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	il_ice_driver *d = arg;
-	il_ice_agent_timer(d->agent, il_ice_driver_now_ms());
+	uint64_t now = il_ice_driver_now_ms();
+	if (d->gatherer)
+		il_ice_gatherer_timer(d->gatherer, now);
+	il_ice_agent_timer(d->agent, now);
 	il_ice_driver_rearm(d);
 }
 
@@ -199,8 +236,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		il_addr remote;
 		from_sockaddr(&from, &remote);
 		d->counters.datagrams_received++;
-		int r = il_ice_agent_handle_datagram(d->agent, &s->addr, &remote, d->buf, (size_t)n,
-						     il_ice_driver_now_ms());
+		int r = il_ice_gatherer_handle_datagram(d->gatherer, &s->addr, &remote, d->buf,
+							(size_t)n, il_ice_driver_now_ms());
 		if (r == IL_ICE_DGRAM_DROPPED)
 			d->counters.dropped++;
 	}
@@ -260,6 +297,156 @@ static int open_socket(il_ice_driver *d, const il_addr *local, unsigned componen
 	return 0;
 }
 
+/* ---- TCP to TURN servers (RFC 8656 §3.1 over TCP, RFC 6062 framing in the client) ---- */
+
+static void stream_read(struct bufferevent *bev, void *arg)
+{
+	driver_stream *st = arg;
+	il_ice_driver *d = st->d;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	while ((len = evbuffer_get_length(in)) > 0) {
+		size_t n = len < sizeof d->buf ? len : sizeof d->buf;
+		evbuffer_remove(in, d->buf, n);
+		il_ice_gatherer_stream_data(d->gatherer, st->id, d->buf, n, il_ice_driver_now_ms());
+		if (!st->bev)
+			return; /* closed on the way */
+	}
+	il_ice_driver_rearm(d);
+}
+
+static void stream_close(driver_stream *st)
+{
+	if (st->bev)
+		bufferevent_free(st->bev);
+	st->bev = NULL;
+}
+
+static void stream_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	driver_stream *st = arg;
+	il_ice_driver *d = st->d;
+	uint64_t now = il_ice_driver_now_ms();
+	if (what & BEV_EVENT_CONNECTED) {
+		il_ice_gatherer_stream_connected(d->gatherer, st->id, now);
+	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		stream_close(st);
+		il_ice_gatherer_stream_closed(d->gatherer, st->id, now);
+	}
+	il_ice_driver_rearm(d);
+}
+
+static int stream_open(void *user, unsigned id, const il_addr *base, const il_addr *server,
+		       int transport)
+{
+	il_ice_driver *d = user;
+	if (transport != IL_ICE_SERVER_TCP || id >= STREAMS_MAX || d->streams[id].bev)
+		return -1; /* TLS: not in this driver yet */
+	int fd = socket(server->family == IL_AF_INET ? AF_INET : AF_INET6,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	il_addr from = *base;
+	from.port = 0; /* the host candidate's IP, any port */
+	struct sockaddr_storage ss;
+	socklen_t sl = to_sockaddr(&from, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	driver_stream *st = &d->streams[id];
+	st->d = d;
+	st->id = id;
+	st->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!st->bev) {
+		close(fd);
+		return -1;
+	}
+	bufferevent_setcb(st->bev, stream_read, NULL, stream_event, st);
+	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
+	sl = to_sockaddr(server, &ss);
+	if (bufferevent_socket_connect(st->bev, (struct sockaddr *)&ss, (int)sl) < 0) {
+		stream_close(st);
+		return -1;
+	}
+	return 0;
+}
+
+static int stream_send(void *user, unsigned id, const uint8_t *data, size_t len)
+{
+	il_ice_driver *d = user;
+	if (id >= STREAMS_MAX || !d->streams[id].bev)
+		return -1;
+	return bufferevent_write(d->streams[id].bev, data, len) == 0 ? 0 : -1;
+}
+
+/* ---- the gatherer's callbacks ---- */
+
+static void on_candidate(void *user, unsigned stream, const il_ice_candidate *c)
+{
+	(void)stream;
+	il_ice_driver *d = user;
+	if (c || d->gathered)
+		return; /* the SDP is written from the agent's list once gathering ends */
+	d->gathered = true;
+	if (d->cb.gathered)
+		d->cb.gathered(d->cb.user);
+}
+
+static int start_gathering(il_ice_driver *d, const il_ice_driver_config *cfg, char *err,
+			   size_t err_len)
+{
+	il_ice_gather_config gcfg;
+	il_ice_gather_config_defaults(&gcfg);
+	gcfg.policy = cfg->policy;
+	gcfg.software = cfg->ice.software;
+	il_ice_gather_callbacks gcb = {.user = d,
+				       .random = on_random,
+				       .send = send_from_base,
+				       .stream_open = stream_open,
+				       .stream_send = stream_send,
+				       .candidate = on_candidate};
+	d->gatherer = il_ice_gatherer_new(&gcfg, &gcb, d->agent, 0);
+	if (!d->gatherer) {
+		fail(err, err_len, "bad gathering policy %d or out of memory", cfg->policy);
+		return -1;
+	}
+	for (size_t i = 0; i < d->socket_count; i++)
+		if (il_ice_gatherer_add_host(d->gatherer, d->sockets[i].component,
+					     &d->sockets[i].addr, false) != 0) {
+			fail(err, err_len, "more than %d host sockets", IL_ICE_GATHER_MAX_HOSTS);
+			return -1;
+		}
+	for (size_t i = 0; i < cfg->stun_count; i++)
+		if (il_ice_gatherer_add_stun_server(d->gatherer, &cfg->stun[i]) != 0) {
+			fail(err, err_len, "STUN server %zu refused (address family?)", i + 1);
+			return -1;
+		}
+	for (size_t i = 0; i < cfg->turn_count; i++) {
+		const il_ice_driver_turn *t = &cfg->turn[i];
+		if (t->transport != IL_ICE_SERVER_UDP && t->transport != IL_ICE_SERVER_TCP) {
+			fail(err, err_len, "TURN server %zu: UDP or TCP only", i + 1);
+			return -1;
+		}
+		if (il_ice_gatherer_add_turn_server(d->gatherer, &t->server, t->transport,
+						    t->username, t->password) != 0) {
+			fail(err, err_len, "TURN server %zu refused (address family, credentials?)",
+			     i + 1);
+			return -1;
+		}
+	}
+	if (cfg->policy == IL_ICE_GATHER_RELAY_ONLY && cfg->turn_count == 0) {
+		fail(err, err_len, "the relay-only policy needs a TURN server");
+		return -1;
+	}
+	if (il_ice_gatherer_start(d->gatherer, il_ice_driver_now_ms()) != 0) {
+		fail(err, err_len, "nothing to gather from");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- lifecycle ---- */
 
 void il_ice_driver_config_defaults(il_ice_driver_config *cfg)
@@ -306,28 +493,17 @@ il_ice_driver *il_ice_driver_new(struct event_base *base, const il_ice_driver_co
 		il_ice_driver_free(d);
 		return NULL;
 	}
-	uint64_t now = il_ice_driver_now_ms();
-	for (size_t i = 0; i < cfg->local_count; i++) {
-		for (unsigned c = 1; c <= components; c++) {
+	d->policy = cfg->policy;
+	for (size_t i = 0; i < cfg->local_count; i++)
+		for (unsigned c = 1; c <= components; c++)
 			if (open_socket(d, &cfg->local[i], c, err, err_len) != 0) {
 				il_ice_driver_free(d);
 				return NULL;
 			}
-			il_ice_candidate cand;
-			memset(&cand, 0, sizeof cand);
-			cand.component = (uint16_t)c;
-			cand.type = IL_ICE_CAND_HOST;
-			cand.transport = IL_ICE_TRANSPORT_UDP;
-			cand.addr = d->sockets[d->socket_count - 1].addr;
-			cand.base = cand.addr;
-			if (il_ice_agent_add_local_candidate(d->agent, 0, &cand, now) < 0) {
-				fail(err, err_len, "the agent refused host candidate %zu", i);
-				il_ice_driver_free(d);
-				return NULL;
-			}
-		}
+	if (start_gathering(d, cfg, err, err_len) != 0) {
+		il_ice_driver_free(d);
+		return NULL;
 	}
-	il_ice_agent_local_end_of_candidates(d->agent, 0, now);
 	il_ice_driver_rearm(d);
 	return d;
 }
@@ -336,6 +512,17 @@ void il_ice_driver_free(il_ice_driver *d)
 {
 	if (!d)
 		return;
+	if (d->gatherer) {
+		/* Refresh with lifetime 0 (RFC 8656 §7.2), sent now, not retried. */
+		il_ice_gatherer_release(d->gatherer, il_ice_driver_now_ms());
+		for (size_t i = 0; i < STREAMS_MAX; i++)
+			if (d->streams[i].bev) /* what is queued, now: the loop will not run again */
+				evbuffer_write(bufferevent_get_output(d->streams[i].bev),
+					       bufferevent_getfd(d->streams[i].bev));
+		il_ice_gatherer_free(d->gatherer);
+	}
+	for (size_t i = 0; i < STREAMS_MAX; i++)
+		stream_close(&d->streams[i]);
 	for (size_t i = 0; i < d->socket_count; i++) {
 		event_free(d->sockets[i].ev);
 		close(d->sockets[i].fd);
@@ -354,6 +541,19 @@ il_ice_agent *il_ice_driver_agent(il_ice_driver *d)
 void il_ice_driver_get_counters(const il_ice_driver *d, il_ice_driver_counters *out)
 {
 	*out = d->counters;
+}
+
+bool il_ice_driver_gathering_done(const il_ice_driver *d)
+{
+	return d->gathered;
+}
+
+void il_ice_driver_get_gather_stats(const il_ice_driver *d, il_ice_gather_stats *out)
+{
+	if (d->gatherer)
+		il_ice_gatherer_get_stats(d->gatherer, out);
+	else
+		memset(out, 0, sizeof *out);
 }
 
 int il_ice_driver_start(il_ice_driver *d)
@@ -383,7 +583,15 @@ int il_ice_driver_local_sdp(il_ice_driver *d, char *out, size_t cap)
 	il_sdp_session *s = calloc(1, sizeof *s);
 	if (!s)
 		return IL_SDP_ERR_SPACE;
-	const il_ice_candidate *first = il_ice_agent_local_candidate(d->agent, 0, 0);
+	/* The default candidate (c=, m= port; RFC 8839 §4.2): the first one
+	 * we offer. */
+	const il_ice_candidate *first = NULL;
+	for (size_t i = 0; !first && i < il_ice_agent_local_candidate_count(d->agent, 0); i++) {
+		const il_ice_candidate *c = il_ice_agent_local_candidate(d->agent, 0, i);
+		if (c->type != IL_ICE_CAND_PRFLX &&
+		    (c->type != IL_ICE_CAND_HOST || d->policy == IL_ICE_GATHER_ALL))
+			first = c;
+	}
 	bool v6 = first && first->addr.family == IL_AF_INET6;
 	char ip[IL_ADDR_STRLEN] = "0.0.0.0";
 	if (first)
@@ -417,12 +625,14 @@ int il_ice_driver_local_sdp(il_ice_driver *d, char *out, size_t cap)
 	m->rtcp_mux = d->components == 1;
 	snprintf(m->ice.ufrag, sizeof m->ice.ufrag, "%s", il_ice_agent_local_ufrag(d->agent, 0));
 	snprintf(m->ice.pwd, sizeof m->ice.pwd, "%s", il_ice_agent_local_pwd(d->agent, 0));
-	m->ice.end_of_candidates = true;
+	m->ice.end_of_candidates = d->gathered;
 	size_t n = il_ice_agent_local_candidate_count(d->agent, 0);
 	for (size_t i = 0; i < n && m->candidate_count < IL_SDP_MAX_CANDIDATES; i++) {
 		const il_ice_candidate *c = il_ice_agent_local_candidate(d->agent, 0, i);
 		if (c->type == IL_ICE_CAND_PRFLX)
 			continue; /* learnt during checks: never signalled (§5.1.1) */
+		if (c->type == IL_ICE_CAND_HOST && d->policy != IL_ICE_GATHER_ALL)
+			continue; /* no-host (privacy): a base, never offered */
 		il_sdp_candidate_from_ice(&m->candidates[m->candidate_count++], c);
 	}
 	int len = il_sdp_write(s, out, cap);
@@ -456,7 +666,8 @@ int il_ice_driver_set_remote_sdp(il_ice_driver *d, const il_sdp_session *sdp, si
 		const il_ice_candidate *c = &m->candidates[i].cand;
 		bool usable = c->transport == IL_ICE_TRANSPORT_UDP && c->addr.family != IL_AF_NONE &&
 			      c->component >= 1 && c->component <= d->components;
-		int rc = usable ? il_ice_agent_add_remote_candidate(d->agent, 0, c, now) : -1;
+		/* Through the gatherer: a TURN permission for its IP too. */
+		int rc = usable ? il_ice_gatherer_add_remote_candidate(d->gatherer, c, now) : -1;
 		if (rc >= 0)
 			added++;
 		else if (rc != IL_ICE_ERR_DUPLICATE && skipped)

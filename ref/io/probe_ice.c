@@ -1,7 +1,9 @@
 /* `icelab probe ice` (issue #5 §5): our agent, on real UDP sockets
- * (ice_driver.c), against a peer known by its SDP: print our SDP, wait for
- * the peer's, run the checks, optionally send and count media packets,
- * print the selected pair and the pair statistics. */
+ * (ice_driver.c), against a peer known by its SDP: gather (host, and
+ * relayed through TURN servers over UDP or TCP; the relay-only policy
+ * too), print our SDP, wait for the peer's, run the checks, optionally
+ * send and count media packets, print the selected pair and the pair
+ * statistics. */
 #include "icelab/probe_ice.h"
 
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <ifaddrs.h>
 #include <jansson.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "icelab/ice_driver.h"
+#include "icelab/probe.h"
 #include "icelab/sdp.h"
 
 #define WHAT "icelab probe ice"
@@ -36,6 +40,10 @@ typedef struct probe_opts {
 	unsigned linger_ms;
 	il_addr local[IL_ICE_DRIVER_MAX_LOCAL];
 	size_t local_count;
+	bool relay_only;
+	il_probe_target turn[IL_ICE_GATHER_MAX_SERVERS];
+	size_t turn_count;
+	const char *user, *password;
 } probe_opts;
 
 typedef struct probe {
@@ -47,7 +55,7 @@ typedef struct probe {
 	il_sdp_session *remote;
 	char *remote_text;
 	size_t skipped;
-	bool remote_applied, lingering, timed_out;
+	bool remote_applied, lingering, timed_out, published;
 	char remote_error[256];
 	uint64_t started_ms, remote_ms, connected_ms, completed_ms;
 	int state;
@@ -58,10 +66,11 @@ typedef struct probe {
 static const char usage_text[] =
 	"usage: icelab probe ice --remote-sdp FILE [options]\n"
 	"\n"
-	"Runs our ICE agent (RFC 8445) on UDP host candidates against the peer\n"
-	"described in FILE (its first media section: a=ice-ufrag, a=ice-pwd,\n"
-	"a=candidate, a=ice-lite). Prints our own SDP first, to hand to the peer,\n"
-	"then the checks' outcome: state, selected pair, pair statistics.\n"
+	"Runs our ICE agent (RFC 8445) on UDP host candidates (and relayed ones\n"
+	"with --turn) against the peer described in FILE (its first media\n"
+	"section: a=ice-ufrag, a=ice-pwd, a=candidate, a=ice-lite). Once\n"
+	"gathering is over it prints our own SDP, to hand to the peer, then the\n"
+	"checks' outcome: state, selected pair, pair statistics.\n"
 	"\n"
 	"options:\n"
 	"  --remote-sdp FILE     the peer's SDP (required)\n"
@@ -77,6 +86,13 @@ static const char usage_text[] =
 	"                        127.0.0.1:40000 (repeatable; default: the\n"
 	"                        addresses of the interfaces that are up,\n"
 	"                        loopback when there is none)\n"
+	"  --turn URI            a TURN server for relayed candidates (RFC 8656):\n"
+	"                        turn:HOST[:PORT][?transport=udp|tcp] (repeatable,\n"
+	"                        up to 4; TLS, turns:, is not supported here yet)\n"
+	"  --user U              the TURN username (long-term credentials)\n"
+	"  --password P          the TURN password\n"
+	"  --relay-only          the relay-only policy (issue #5 §2): only relayed\n"
+	"                        candidates are offered and used; needs --turn\n"
 	"  --packets N           once connected, send N packets on the selected\n"
 	"                        pair and wait for N from the peer (default 0)\n"
 	"  --linger MS           keep answering MS ms after success (default 500)\n"
@@ -159,7 +175,7 @@ static void default_locals(probe_opts *o)
 static int parse_options(int argc, char **argv, probe_opts *o, bool *help)
 {
 	enum { O_REMOTE = 256, O_WAIT, O_OUT, O_CTRL, O_CTRLD, O_LITE, O_LOCAL, O_PACKETS, O_LINGER,
-	       O_TIMEOUT, O_JSON };
+	       O_TIMEOUT, O_JSON, O_TURN, O_USER, O_PASSWORD, O_RELAY_ONLY };
 	static const struct option longopts[] = {
 		{"remote-sdp", required_argument, NULL, O_REMOTE},
 		{"wait-remote", required_argument, NULL, O_WAIT},
@@ -172,6 +188,10 @@ static int parse_options(int argc, char **argv, probe_opts *o, bool *help)
 		{"linger", required_argument, NULL, O_LINGER},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"json", no_argument, NULL, O_JSON},
+		{"turn", required_argument, NULL, O_TURN},
+		{"user", required_argument, NULL, O_USER},
+		{"password", required_argument, NULL, O_PASSWORD},
+		{"relay-only", no_argument, NULL, O_RELAY_ONLY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -218,6 +238,22 @@ static int parse_options(int argc, char **argv, probe_opts *o, bool *help)
 				return usage_error("--timeout: \"%s\" is not a number of seconds", optarg);
 			break;
 		case O_JSON: o->json = true; break;
+		case O_TURN: {
+			char err[256];
+			if (o->turn_count == IL_ICE_GATHER_MAX_SERVERS)
+				return usage_error("--turn: more than 4 servers (at \"%s\")", optarg);
+			il_probe_target *t = &o->turn[o->turn_count];
+			if (il_probe_parse_turn_uri(optarg, t, err, sizeof err) != 0)
+				return usage_error("--turn: %s", err);
+			if (t->transport == IL_PROBE_TLS)
+				return usage_error("--turn %s: TURN over TLS is not supported by probe ice yet",
+						   optarg);
+			o->turn_count++;
+			break;
+		}
+		case O_USER: o->user = optarg; break;
+		case O_PASSWORD: o->password = optarg; break;
+		case O_RELAY_ONLY: o->relay_only = true; break;
 		case 'h': *help = true; return EXIT_OK;
 		default:
 			return usage_error("unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -230,11 +266,47 @@ static int parse_options(int argc, char **argv, probe_opts *o, bool *help)
 	if (o->lite && o->role_given && o->controlling)
 		return usage_error("%s", "--lite with --controlling: a lite agent facing a full one is "
 					 "controlled (RFC 8445 §6.1.1)");
+	if (o->relay_only && o->turn_count == 0)
+		return usage_error("%s", "--relay-only needs a TURN server (--turn URI)");
+	if (!o->user != !o->password)
+		return usage_error("%s", "--user and --password go together");
 	if (o->lite)
 		o->controlling = false;
 	if (o->local_count == 0)
 		default_locals(o);
 	return -1; /* go on */
+}
+
+/* A TURN target to an address: an IP literal, or the first address of
+ * the family our host candidates have (getaddrinfo). */
+static int resolve_turn(const il_probe_target *t, int family, il_addr *out, char *err,
+			size_t err_len)
+{
+	char port[8];
+	snprintf(port, sizeof port, "%u", t->port);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = t->transport == IL_PROBE_UDP ? SOCK_DGRAM : SOCK_STREAM,
+				 .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *list = NULL;
+	int rc = getaddrinfo(t->host, port, &hints, &list);
+	if (rc != 0) {
+		snprintf(err, err_len, "--turn %s: %s", t->host, gai_strerror(rc));
+		return -1;
+	}
+	const struct addrinfo *pick = NULL;
+	for (const struct addrinfo *i = list; i; i = i->ai_next)
+		if (!pick || (i->ai_family == family && pick->ai_family != family))
+			pick = i;
+	char text[IL_ADDR_STRLEN + 8];
+	char host[INET6_ADDRSTRLEN] = "";
+	getnameinfo(pick->ai_addr, pick->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
+	snprintf(text, sizeof text, pick->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+	freeaddrinfo(list);
+	if (il_addr_parse(text, out) != 0) {
+		snprintf(err, err_len, "--turn %s: no usable address", t->host);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- files ---- */
@@ -296,6 +368,53 @@ static int try_read_remote(probe *p)
 }
 
 /* ---- the run ---- */
+
+/* Gathering is over: write our SDP (file and stdout), then look for the
+ * peer's. 0, or -1 with p->exit_code set and the loop told to stop. */
+static int publish_local(probe *p)
+{
+	if (p->published)
+		return 0;
+	p->published = true;
+	char err[256];
+	int len = il_ice_driver_local_sdp(p->d, p->local_sdp, 16384);
+	if (len < 0) {
+		fprintf(stderr, WHAT ": could not write our SDP\n");
+		p->exit_code = EXIT_USAGE;
+		event_base_loopbreak(p->base);
+		return -1;
+	}
+	il_ice_gather_stats gs;
+	il_ice_driver_get_gather_stats(p->d, &gs);
+	if (p->o.relay_only && gs.relay == 0) {
+		fprintf(stderr, WHAT ": relay-only, and no relayed candidate: every allocation failed\n");
+		p->exit_code = EXIT_FAILED;
+		event_base_loopbreak(p->base);
+		return -1;
+	}
+	if (p->o.local_sdp_out &&
+	    write_file_atomic(p->o.local_sdp_out, p->local_sdp, (size_t)len, err, sizeof err) != 0) {
+		fprintf(stderr, WHAT ": --local-sdp-out %s\n", err);
+		p->exit_code = EXIT_USAGE;
+		event_base_loopbreak(p->base);
+		return -1;
+	}
+	FILE *sdp_to = p->o.json ? stderr : stdout;
+	fputs(p->local_sdp, sdp_to);
+	if (!p->o.json)
+		fputs("\n", stdout);
+	fflush(sdp_to);
+	struct timeval now_tv = {0, 0};
+	evtimer_add(p->poll_ev, &now_tv);
+	return 0;
+}
+
+static void on_gathered(void *user)
+{
+	probe *p = user;
+	if (p->d) /* else il_ice_driver_new is still running: probe_setup publishes */
+		(void)publish_local(p);
+}
 
 static void finish(probe *p, int code)
 {
@@ -487,6 +606,18 @@ static void report_json(const probe *p, il_ice_agent *a)
 	json_object_set_new(j, "role",
 			    json_string(il_ice_agent_is_controlling(a) ? "controlling" : "controlled"));
 	json_object_set_new(j, "lite", json_boolean(p->o.lite));
+	json_object_set_new(j, "policy", json_string(il_ice_gather_policy_name(
+						 p->o.relay_only ? IL_ICE_GATHER_RELAY_ONLY
+								 : IL_ICE_GATHER_ALL)));
+	il_ice_gather_stats gs;
+	il_ice_driver_get_gather_stats(p->d, &gs);
+	json_object_set_new(
+		j, "gathering",
+		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "host", (json_int_t)gs.host,
+			  "srflx", (json_int_t)gs.srflx, "relay", (json_int_t)gs.relay, "relay_failed",
+			  (json_int_t)gs.relay_failed, "relay_sends", (json_int_t)gs.relay_sends,
+			  "relay_dropped", (json_int_t)gs.relay_dropped, "refused_sends",
+			  (json_int_t)gs.refused_sends, "host_sends", (json_int_t)gs.host_sends));
 	json_object_set_new(j, "remote_lite", json_boolean(p->remote->ice_lite));
 	json_object_set_new(j, "local_sdp", json_string(p->local_sdp));
 	json_object_set_new(j, "remote_candidates_skipped", json_integer((json_int_t)p->skipped));
@@ -545,6 +676,12 @@ static void report_text(const probe *p, il_ice_agent *a)
 	else if (p->connected_ms)
 		printf(" (connected %llu ms after the remote SDP)",
 		       (unsigned long long)(p->connected_ms - p->remote_ms));
+	il_ice_gather_stats gs;
+	il_ice_driver_get_gather_stats(p->d, &gs);
+	printf("\ngathered: host %u, srflx %u, relay %u (relay-only: %s; relayed sends %llu, "
+	       "refused %llu)",
+	       gs.host, gs.srflx, gs.relay, p->o.relay_only ? "yes" : "no",
+	       (unsigned long long)gs.relay_sends, (unsigned long long)gs.refused_sends);
 	printf("\nrole: %s%s, peer %s\n", il_ice_agent_is_controlling(a) ? "controlling" : "controlled",
 	       p->o.lite ? " (lite)" : "", p->remote->ice_lite ? "lite" : "full");
 	il_ice_pair_stats st;
@@ -600,28 +737,23 @@ static int probe_setup(probe *p)
 	cfg.ice.software = "icelab";
 	memcpy(cfg.local, p->o.local, sizeof cfg.local);
 	cfg.local_count = p->o.local_count;
-	il_ice_driver_callbacks cb = {.user = p, .event = on_event, .data = on_data};
+	cfg.policy = p->o.relay_only ? IL_ICE_GATHER_RELAY_ONLY : IL_ICE_GATHER_ALL;
 	char err[256];
-	p->d = il_ice_driver_new(p->base, &cfg, &cb, err, sizeof err);
-	if (!p->d) {
-		fprintf(stderr, WHAT ": %s\n", err);
-		return EXIT_USAGE;
+	for (size_t i = 0; i < p->o.turn_count; i++) {
+		il_ice_driver_turn *t = &cfg.turn[i];
+		if (resolve_turn(&p->o.turn[i], p->o.local[0].family == IL_AF_INET6 ? AF_INET6 : AF_INET,
+				 &t->server, err, sizeof err) != 0) {
+			fprintf(stderr, WHAT ": %s\n", err);
+			return EXIT_USAGE;
+		}
+		t->transport = p->o.turn[i].transport == IL_PROBE_TCP ? IL_ICE_SERVER_TCP
+								       : IL_ICE_SERVER_UDP;
+		t->username = p->o.user;
+		t->password = p->o.password;
 	}
-	int len = il_ice_driver_local_sdp(p->d, p->local_sdp, 16384);
-	if (len < 0) {
-		fprintf(stderr, WHAT ": could not write our SDP\n");
-		return EXIT_USAGE;
-	}
-	if (p->o.local_sdp_out &&
-	    write_file_atomic(p->o.local_sdp_out, p->local_sdp, (size_t)len, err, sizeof err) != 0) {
-		fprintf(stderr, WHAT ": --local-sdp-out %s\n", err);
-		return EXIT_USAGE;
-	}
-	FILE *sdp_to = p->o.json ? stderr : stdout;
-	fputs(p->local_sdp, sdp_to);
-	if (!p->o.json)
-		fputs("\n", stdout);
-	fflush(sdp_to);
+	cfg.turn_count = p->o.turn_count;
+	il_ice_driver_callbacks cb = {
+		.user = p, .event = on_event, .data = on_data, .gathered = on_gathered};
 	p->poll_ev = evtimer_new(p->base, on_poll, p);
 	p->tick_ev = event_new(p->base, -1, EV_PERSIST, on_tick, p);
 	p->deadline_ev = evtimer_new(p->base, on_deadline, p);
@@ -630,6 +762,13 @@ static int probe_setup(probe *p)
 		fprintf(stderr, WHAT ": out of memory\n");
 		return EXIT_USAGE;
 	}
+	p->d = il_ice_driver_new(p->base, &cfg, &cb, err, sizeof err);
+	if (!p->d) {
+		fprintf(stderr, WHAT ": %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (il_ice_driver_gathering_done(p->d) && publish_local(p) != 0)
+		return p->exit_code;
 	return EXIT_OK;
 }
 
@@ -648,16 +787,14 @@ int il_probe_ice_main(int argc, char **argv)
 		free(p);
 		return help ? EXIT_OK : rc;
 	}
+	p->started_ms = il_ice_driver_now_ms();
+	p->state = IL_ICE_STATE_NEW;
+	p->exit_code = EXIT_FAILED;
 	rc = probe_setup(p);
 	if (rc != EXIT_OK) {
 		probe_free(p);
 		return rc;
 	}
-	p->started_ms = il_ice_driver_now_ms();
-	p->state = IL_ICE_STATE_NEW;
-	p->exit_code = EXIT_FAILED;
-	struct timeval now_tv = {0, 0};
-	evtimer_add(p->poll_ev, &now_tv);
 	uint64_t total_ms = (uint64_t)(p->o.timeout_s * 1000);
 	struct timeval dl = {.tv_sec = (time_t)(total_ms / 1000),
 			     .tv_usec = (suseconds_t)(total_ms % 1000) * 1000};
@@ -670,7 +807,9 @@ int il_probe_ice_main(int argc, char **argv)
 		else
 			report_text(p, a);
 		fflush(stdout);
-	} else if (p->exit_code == EXIT_FAILED) {
+	} else if (p->exit_code == EXIT_FAILED && p->timed_out && !p->published) {
+		fprintf(stderr, WHAT ": timed out while gathering (TURN server unanswered?)\n");
+	} else if (p->exit_code == EXIT_FAILED && p->timed_out) {
 		fprintf(stderr, WHAT ": timed out before the remote SDP could be read: %s\n",
 			p->remote_error);
 	}

@@ -1,5 +1,7 @@
 /* `icelab probe ice`: our ICE agent (ref/io ice_driver) against a peer
- * described by an SDP file: prints our own SDP (to hand to the peer),
+ * described by an SDP file: gathers (host candidates; relayed ones with
+ * --turn over UDP or TCP, and only those with --relay-only), then
+ * prints our own SDP (to hand to the peer),
  * runs the checks, optionally exchanges media packets, and prints the
  * selected pair and the pair statistics (--json for data).
  *

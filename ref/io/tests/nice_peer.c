@@ -5,9 +5,11 @@
  *   nice_peer --local-sdp-out FILE --remote-sdp FILE [--controlling |
  *             --controlled] [--lite] [--aggressive] [--packets N]
  *             [--wait-remote S] [--timeout S] [--local IP]
+ *             [--stun IP:PORT]
  *
  * One stream, one component, UDP host candidates on --local (default
- * 127.0.0.1); no TCP candidates, no UPnP, no STUN server. It writes its
+ * 127.0.0.1), and a server-reflexive one when --stun names a STUN server
+ * (libnice's "stun-server" property); no TCP candidates, no UPnP. It writes its
  * SDP (nice_agent_generate_local_sdp, with v=/o=/s=/t= in front,
  * a=ice-lite when --lite, and a <fmt> on its "m=audio PORT ICE/SDP" line:
  * libnice writes none of them) to a temporary file
@@ -42,7 +44,7 @@ static void usage(void)
 {
 	fputs("usage: nice_peer --local-sdp-out FILE --remote-sdp FILE [--controlling|--controlled]\n"
 	      "                 [--lite] [--aggressive] [--packets N] [--wait-remote S]\n"
-	      "                 [--timeout S] [--local IP]\n",
+	      "                 [--timeout S] [--local IP] [--stun IP:PORT]\n",
 	      stderr);
 }
 
@@ -214,7 +216,7 @@ static gboolean on_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static int parse_args(int argc, char **argv, peer *p, const char **local)
+static int parse_args(int argc, char **argv, peer *p, const char **local, const char **stun)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -233,6 +235,8 @@ static int parse_args(int argc, char **argv, peer *p, const char **local)
 			p->remote_sdp = v, i++;
 		} else if (v && !strcmp(a, "--local")) {
 			*local = v, i++;
+		} else if (v && !strcmp(a, "--stun")) {
+			*stun = v, i++;
 		} else if (v && !strcmp(a, "--packets")) {
 			p->packets = (unsigned)strtoul(v, NULL, 10), i++;
 		} else if (v && !strcmp(a, "--wait-remote")) {
@@ -260,9 +264,20 @@ int main(int argc, char **argv)
 	p.timeout_s = 30;
 	p.exit_code = 1;
 	snprintf(p.state_name, sizeof p.state_name, "none");
-	const char *local = "127.0.0.1";
-	if (parse_args(argc, argv, &p, &local) != 0)
+	const char *local = "127.0.0.1", *stun = NULL;
+	if (parse_args(argc, argv, &p, &local, &stun) != 0)
 		return 2;
+	char stun_ip[64] = "";
+	unsigned stun_port = 0;
+	if (stun) { /* IPv4 "IP:PORT": enough for the tests */
+		const char *colon = strrchr(stun, ':');
+		if (!colon || colon == stun || (size_t)(colon - stun) >= sizeof stun_ip ||
+		    (stun_port = (unsigned)strtoul(colon + 1, NULL, 10)) == 0 || stun_port > 65535) {
+			fprintf(stderr, "nice_peer: --stun %s: not IP:PORT\n", stun);
+			return 2;
+		}
+		memcpy(stun_ip, stun, (size_t)(colon - stun));
+	}
 	p.loop = g_main_loop_new(NULL, FALSE);
 	NiceAgentOption opts = p.aggressive ? 0 : NICE_AGENT_OPTION_REGULAR_NOMINATION;
 	if (p.lite)
@@ -271,6 +286,8 @@ int main(int argc, char **argv)
 				      opts);
 	g_object_set(p.agent, "controlling-mode", p.controlling, "upnp", FALSE, "ice-tcp", FALSE,
 		     NULL);
+	if (stun)
+		g_object_set(p.agent, "stun-server", stun_ip, "stun-server-port", stun_port, NULL);
 	NiceAddress addr;
 	nice_address_init(&addr);
 	if (!nice_address_set_from_string(&addr, local)) {

@@ -1,6 +1,8 @@
 /* The ICE driver on real loopback sockets: two drivers in one event loop
  * exchange their SDP, connect, and carry media both ways; a lite one
- * against a full one; the SDP we write reads back; bad input is refused.
+ * against a full one; the SDP we write reads back; bad input is refused;
+ * gathering through the gatherer: at once without servers, relay-only
+ * never offers a host candidate and needs a TURN server.
  * Every run is bounded by a 10 s guard timer. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -214,6 +216,88 @@ static void test_wildcard_local_address_is_refused(void **state)
 	event_base_free(base);
 }
 
+static void count_gathered(void *user)
+{
+	(*(int *)user)++;
+}
+
+static void test_gathering_ends_inside_new_without_servers(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	il_ice_driver_config cfg;
+	il_ice_driver_config_defaults(&cfg);
+	il_addr_parse("127.0.0.1:0", &cfg.local[0]);
+	cfg.local_count = 1;
+	int gathered = 0;
+	il_ice_driver_callbacks cb = {.user = &gathered, .gathered = count_gathered};
+	char err[200] = "";
+	il_ice_driver *d = il_ice_driver_new(base, &cfg, &cb, err, sizeof err);
+	assert_non_null(d);
+	assert_int_equal(gathered, 1);
+	assert_true(il_ice_driver_gathering_done(d));
+	il_ice_gather_stats gs;
+	il_ice_driver_get_gather_stats(d, &gs);
+	assert_int_equal(gs.host, 1);
+	assert_int_equal(gs.relay, 0);
+	char sdp[4096];
+	assert_true(il_ice_driver_local_sdp(d, sdp, sizeof sdp) > 0);
+	assert_non_null(strstr(sdp, "typ host"));
+	assert_non_null(strstr(sdp, "a=end-of-candidates"));
+	il_ice_driver_free(d);
+	event_base_free(base);
+}
+
+static void test_relay_only_policy_without_turn_server_is_refused(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	il_ice_driver_config cfg;
+	il_ice_driver_config_defaults(&cfg);
+	il_addr_parse("127.0.0.1:0", &cfg.local[0]);
+	cfg.local_count = 1;
+	cfg.policy = IL_ICE_GATHER_RELAY_ONLY;
+	char err[200] = "";
+	assert_null(il_ice_driver_new(base, &cfg, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "TURN server"));
+	event_base_free(base);
+}
+
+/* Relay-only while the allocation is pending: the agent has no candidate
+ * at all, the SDP offers no host one and does not claim the end. */
+static void test_relay_only_offers_no_host_candidate_while_allocating(void **state)
+{
+	(void)state;
+	struct event_base *base = event_base_new();
+	il_ice_driver_config cfg;
+	il_ice_driver_config_defaults(&cfg);
+	il_addr_parse("127.0.0.1:0", &cfg.local[0]);
+	cfg.local_count = 1;
+	cfg.policy = IL_ICE_GATHER_RELAY_ONLY;
+	il_addr_parse("127.0.0.1:9", &cfg.turn[0].server); /* discard: nobody answers */
+	cfg.turn[0].transport = IL_ICE_SERVER_UDP;
+	cfg.turn[0].username = "alice";
+	cfg.turn[0].password = "secret";
+	cfg.turn_count = 1;
+	int gathered = 0;
+	il_ice_driver_callbacks cb = {.user = &gathered, .gathered = count_gathered};
+	char err[200] = "";
+	il_ice_driver *d = il_ice_driver_new(base, &cfg, &cb, err, sizeof err);
+	assert_non_null(d);
+	assert_int_equal(gathered, 0);
+	assert_false(il_ice_driver_gathering_done(d));
+	assert_int_equal(il_ice_agent_local_candidate_count(il_ice_driver_agent(d), 0), 0);
+	char sdp[4096];
+	assert_true(il_ice_driver_local_sdp(d, sdp, sizeof sdp) > 0);
+	assert_null(strstr(sdp, "a=candidate"));
+	assert_null(strstr(sdp, "a=end-of-candidates"));
+	il_ice_driver_counters c;
+	il_ice_driver_get_counters(d, &c);
+	assert_int_equal(c.datagrams_sent, 1); /* the Allocate request, from the host socket */
+	il_ice_driver_free(d);
+	event_base_free(base);
+}
+
 static void test_remote_sdp_with_only_tcp_candidates_is_refused(void **state)
 {
 	(void)state;
@@ -246,6 +330,9 @@ int main(void)
 		cmocka_unit_test(test_local_sdp_reads_back_with_credentials_candidate_and_lite),
 		cmocka_unit_test(test_wildcard_local_address_is_refused),
 		cmocka_unit_test(test_remote_sdp_with_only_tcp_candidates_is_refused),
+		cmocka_unit_test(test_gathering_ends_inside_new_without_servers),
+		cmocka_unit_test(test_relay_only_policy_without_turn_server_is_refused),
+		cmocka_unit_test(test_relay_only_offers_no_host_candidate_while_allocating),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
