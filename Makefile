@@ -95,9 +95,11 @@ include mk/sim_fuzz.mk
 include mk/conformance.mk
 include mk/bench_ice.mk
 include mk/bench_turn.mk
+include mk/bench_pcap.mk
 
 # make bench: the STUN codec (mk/bench.mk), ICE (mk/bench_ice.mk), the NAT
-# simulator (mk/sim.mk) and the TURN server against coturn (mk/bench_turn.mk).
-bench: bench-ice sim-bench bench-turn
+# simulator (mk/sim.mk), the capture analyser against tshark (mk/bench_pcap.mk)
+# and the TURN server against coturn (mk/bench_turn.mk).
+bench: bench-ice sim-bench bench-pcap bench-turn
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) $(VEC_BIN).d

@@ -1,9 +1,12 @@
 /* icelab check: run conformance suites against a target and write the
  * reports (issue #6; conformance/README.md). Thin: flags here, the rest
  * in conformance/.
- *   icelab check [--target builtin|udp://HOST:PORT] [--user U --password P
- *                [--realm R]] [--suite S]... [--test GLOB] [--seed N]
- *                [--strict] [--timeout MS] [--out DIR] [--json]
+ *   icelab check [--target builtin|udp://HOST:PORT] [--user U
+ *                --password P [--realm R]] [--user2 U --password2 P]
+ *                [--suite S]... [--test GLOB]
+ *                [--seed N] [--strict] [--timeout MS] [--out DIR] [--json]
+ *                [--baseline FILE]
+ *   icelab check --diff OLD.json NEW.json [--json]
  *   icelab check --list-requirements [--rfc N] [--verbose]
  *   icelab check --list */
 #include "check_cmd.h"
@@ -26,8 +29,11 @@
 static void usage(FILE *f)
 {
 	fputs("usage: icelab check [--target URI] [--user U --password P [--realm R]]\n"
+	      "                    [--user2 U --password2 P]\n"
 	      "                    [--suite NAME]... [--test GLOB] [--seed N] [--strict]\n"
 	      "                    [--timeout MS] [--test-timeout MS] [--out DIR] [--json]\n"
+	      "                    [--baseline FILE]\n"
+	      "       icelab check --diff OLD.json NEW.json [--json]\n"
 	      "       icelab check --list-requirements [--rfc N] [--verbose]\n"
 	      "       icelab check --list\n"
 	      "\n"
@@ -36,8 +42,10 @@ static void usage(FILE *f)
 	      "pointing at the newest run.\n"
 	      "\n"
 	      "  --target URI       builtin (default: the reference server in-process, virtual\n"
-	      "                     time, no sockets) or udp://HOST:PORT\n"
+	      "                     time, no sockets) or udp://HOST:PORT (tcp://, tls://: not yet)\n"
 	      "  --user, --password TURN long-term credentials of the target\n"
+	      "  --user2, --password2  a second user of the target (the 441 test)\n"
+
 	      "  --realm R          the realm (default: the one the target announces)\n"
 	      "  --suite NAME       stun-server, turn-server (repeatable; default: all)\n"
 	      "  --test GLOB        only tests whose suite/name or name matches\n"
@@ -47,6 +55,10 @@ static void usage(FILE *f)
 	      "  --test-timeout MS  a whole test (default 20000)\n"
 	      "  --out DIR          where reports go (default reports); --out - writes none\n"
 	      "  --json             print report.json on stdout\n"
+	      "  --baseline FILE    waive the known deviations FILE lists, each with its reason\n"
+	      "                     (conformance/README.md): only new failures fail the run\n"
+	      "  --diff OLD NEW     what changed between two report.json files; exit 1 when a\n"
+	      "                     test newly fails a MUST or errs\n"
 	      "  --list-requirements  coverage per RFC and section (--rfc N: one RFC;\n"
 	      "                     --verbose: every requirement)\n"
 	      "  --list             the tests, in run order\n"
@@ -95,16 +107,18 @@ static int publish(const cf_run *run, const char *out, char *path, size_t path_l
 static void print_summary(const cf_run *run, const char *where)
 {
 	fprintf(stderr, "icelab check: %s: %zu tests: %zu pass, %zu fail (%zu blocking, %zu warnings), "
-			"%zu error, %zu skip, %zu n/a in %llu ms: %s\n",
+			"%zu error, %zu skip, %zu n/a, %zu waived in %llu ms: %s\n",
 		run->target_uri, run->result_count, run->counts[CF_PASS], run->counts[CF_FAIL],
 		run->blocking, run->warnings, run->counts[CF_ERROR], run->counts[CF_SKIP],
-		run->counts[CF_NOT_APPLICABLE], (unsigned long long)run->duration_ms,
+		run->counts[CF_NOT_APPLICABLE], run->waived, (unsigned long long)run->duration_ms,
 		run->exit_code ? "FAIL" : "PASS");
 	for (size_t i = 0; i < run->result_count; i++) {
 		const cf_result *r = &run->results[i];
 		if (r->verdict == CF_FAIL || r->verdict == CF_ERROR)
-			fprintf(stderr, "  %s %s: %s\n", r->warning ? "warning" : cf_verdict_name(r->verdict),
-				r->id, r->reason ? r->reason : "");
+			fprintf(stderr, "  %s %s: %s%s%s\n",
+				r->waived ? "waived" : r->warning ? "warning" : cf_verdict_name(r->verdict),
+				r->id, r->reason ? r->reason : "", r->waived ? " -- known: " : "",
+				r->waived && r->waiver ? r->waiver : "");
 	}
 	if (where)
 		fprintf(stderr, "icelab check: reports in %s/\n", where);
@@ -129,6 +143,10 @@ int il_cmd_check(int argc, char **argv)
 		{"list", no_argument, NULL, 'l'},
 		{"rfc", required_argument, NULL, 'R'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"user2", required_argument, NULL, 'U'},
+		{"password2", required_argument, NULL, 'P'},
+		{"baseline", required_argument, NULL, 'B'},
+		{"diff", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -140,7 +158,8 @@ int il_cmd_check(int argc, char **argv)
 	const char *suites[MAX_SUITES];
 	size_t nsuites = 0;
 	const char *out = "reports", *rfc = NULL;
-	bool json = false, list_reqs = false, list = false, verbose = false;
+	bool json = false, list_reqs = false, list = false, verbose = false, diff = false;
+	const char *baseline = NULL;
 	uint64_t v;
 	int c;
 	optind = 1;
@@ -210,6 +229,18 @@ int il_cmd_check(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case 'U':
+			to.user2 = optarg;
+			break;
+		case 'P':
+			to.password2 = optarg;
+			break;
+		case 'B':
+			baseline = optarg;
+			break;
+		case 'D':
+			diff = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return CLI_OK;
@@ -217,10 +248,28 @@ int il_cmd_check(int argc, char **argv)
 			return cli_bad_option("check", c, argv);
 		}
 	}
+	if (diff) {
+		if (argc - optind != 2) {
+			cli_error("check", "--diff takes two files: OLD.json NEW.json");
+			return CLI_USAGE;
+		}
+		char derr[512];
+		int reg = cf_report_diff(argv[optind], argv[optind + 1], json, stdout, derr, sizeof derr);
+		if (reg < 0) {
+			cli_error("check", "--diff: %s", derr);
+			return CLI_USAGE;
+		}
+		return reg ? CLI_FAILED : CLI_OK;
+	}
 	if (optind < argc) {
 		cli_error("check", "unexpected argument '%s' (see icelab check --help)", argv[optind]);
 		return CLI_USAGE;
 	}
+	if ((to.user2 == NULL) != (to.password2 == NULL)) {
+		cli_error("check", "--user2 and --password2 go together");
+		return CLI_USAGE;
+	}
+
 	if ((to.user == NULL) != (to.password == NULL)) {
 		cli_error("check", "--user and --password go together");
 		return CLI_USAGE;
@@ -244,9 +293,17 @@ int il_cmd_check(int argc, char **argv)
 		cf_catalogue_free(&cat);
 		return CLI_OK;
 	}
+	cf_baseline bl;
+	memset(&bl, 0, sizeof bl);
+	if (baseline && cf_baseline_load(&bl, baseline, err, sizeof err) < 0) {
+		cli_error("check", "--baseline %s", err);
+		cf_catalogue_free(&cat);
+		return CLI_USAGE;
+	}
 	cf_target *target = cf_target_open(&to, err, sizeof err);
 	if (!target) {
 		cli_error("check", "%s", err);
+		cf_baseline_free(&bl);
 		cf_catalogue_free(&cat);
 		return CLI_USAGE;
 	}
@@ -258,6 +315,15 @@ int il_cmd_check(int argc, char **argv)
 	if (cf_run_tests(&run, target, &cat, &ro, err, sizeof err) < 0) {
 		cli_error("check", "%s", err);
 		goto done;
+	}
+	if (baseline) {
+		cf_run_apply_baseline(&run, &bl);
+		for (size_t i = 0; i < bl.count; i++)
+			if (!bl.waivers[i].used)
+				fprintf(stderr, "icelab check: baseline %s: waiver %s%s%s matched nothing "
+						"(fixed? remove it)\n",
+					baseline, bl.waivers[i].test, bl.waivers[i].req[0] ? " " : "",
+					bl.waivers[i].req);
 	}
 	char where[PATH_MAX];
 	bool write = strcmp(out, "-") != 0;
@@ -275,6 +341,7 @@ done_run:
 	cf_run_free(&run);
 done:
 	cf_target_close(target);
+	cf_baseline_free(&bl);
 	cf_catalogue_free(&cat);
 	return rc;
 }

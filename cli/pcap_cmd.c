@@ -1,5 +1,5 @@
-/* `icelab pcap stats|analyze FILE [--json]`: thin: flags here, the
- * analyser in pcaps/ (issue #7). */
+/* `icelab pcap stats|analyze|replay FILE`: thin: flags here, the
+ * analyser and the replayer in pcaps/ (issue #7). */
 #include "pcap_cmd.h"
 
 #include <errno.h>
@@ -12,10 +12,12 @@
 
 #include "cli.h"
 #include "pcaps.h"
+#include "replay.h"
 
 static const char pcap_usage[] =
 	"usage: icelab pcap stats FILE [--json]\n"
 	"       icelab pcap analyze FILE [--json] [--html OUT]\n"
+	"       icelab pcap replay FILE --target udp://HOST:PORT [--user U --password P]\n"
 	"\n"
 	"Reads a capture (pcap or pcapng; Ethernet, 802.1Q, Linux cooked SLL/SLL2,\n"
 	"raw IP, loopback), reassembles IP fragments and STUN/TURN over TCP, and\n"
@@ -35,6 +37,14 @@ static const char pcap_usage[] =
 	"            RTP from other than the advertised address (latching), media\n"
 	"            to unadvertised addresses, SDP direction conflicts, media after\n"
 	"            BYE or failure; ICMP unreachable on a media flow\n"
+	"  replay    resend the client side of the captured STUN/TURN exchanges\n"
+	"            with one server to a live target, one at a time: a local UDP\n"
+	"            socket per captured client, fresh transaction ids, peers\n"
+	"            rewritten, USERNAME/REALM/NONCE and MESSAGE-INTEGRITY\n"
+	"            recomputed with --user/--password (the target's 401\n"
+	"            challenge and a 438 answered with its fresh nonce); each\n"
+	"            response compared with the captured one: method, class,\n"
+	"            error code, attribute types (SOFTWARE, FINGERPRINT aside)\n"
 	"\n"
 	"options:\n"
 	"  --json      JSON (schema in pcaps/README.md), one document on stdout\n"
@@ -42,13 +52,113 @@ static const char pcap_usage[] =
 	"  --html OUT  analyze: also write a self-contained HTML page (ladder per\n"
 	"              call, RTP timeline, findings linked to frames) to OUT\n"
 	"  -h, --help  this help\n"
+	"replay options:\n"
+	"  --target udp://HOST:PORT  the live STUN/TURN server\n"
+	"  --user U, --password P    long-term credentials (needed when captured\n"
+	"                            requests carried MESSAGE-INTEGRITY)\n"
+	"  --server IP:PORT          the captured server whose clients are replayed\n"
+	"                            (default: where the first TURN request went)\n"
+	"  --peer-host IP|keep       XOR-PEER-ADDRESS becomes IP with the captured\n"
+	"                            port (default: the target's IP); keep: as captured\n"
+	"  --timeout MS              per request, retransmissions included (default 2000)\n"
+	"  --strict                  attributes the live response adds are differences too\n"
 	"\n"
-	"exit status: 0 read (analyze: no finding of severity error); 1 analyze\n"
-	"reported at least one error finding; 2 bad usage or a file that is not\n"
-	"a readable capture. A capture damaged part-way is analysed up to the\n"
-	"damage, with a warning on stderr.\n";
+	"exit status: 0 read (analyze: no finding of severity error; replay:\n"
+	"every response matched); 1 analyze reported at least one error finding,\n"
+	"or replay found a difference; 2 bad usage, a file that is not a readable\n"
+	"capture, or nothing to replay. A capture damaged part-way is analysed up\n"
+	"to the damage, with a warning on stderr.\n";
 
-enum { OPT_JSON = 0x100, OPT_PRETTY, OPT_HTML };
+enum {
+	OPT_JSON = 0x100,
+	OPT_PRETTY,
+	OPT_HTML,
+	OPT_TARGET,
+	OPT_USER,
+	OPT_PASSWORD,
+	OPT_SERVER,
+	OPT_PEER_HOST,
+	OPT_TIMEOUT,
+	OPT_STRICT,
+};
+
+typedef struct replay_flags {
+	const char *target, *user, *password, *server, *peer_host, *timeout;
+	bool strict;
+} replay_flags;
+
+static int cmd_replay(const char *path, const replay_flags *f)
+{
+	il_replay_options o = {.timeout_ms = 2000, .strict = f->strict};
+	char err[512];
+	if (!f->target) {
+		cli_error("pcap", "replay needs --target udp://HOST:PORT (see --help)");
+		return CLI_USAGE;
+	}
+	if (il_replay_parse_target(f->target, &o.target, err, sizeof err) < 0) {
+		cli_error("pcap", "%s", err);
+		return CLI_USAGE;
+	}
+	if (!f->user != !f->password) {
+		cli_error("pcap", "--user and --password go together");
+		return CLI_USAGE;
+	}
+	o.user = f->user;
+	o.password = f->password;
+	if (f->server) {
+		if (il_addr_parse(f->server, &o.server) != 0) {
+			cli_error("pcap", "--server '%s': expected IP:PORT", f->server);
+			return CLI_USAGE;
+		}
+		o.have_server = true;
+	}
+	if (f->peer_host && strcmp(f->peer_host, "keep") == 0) {
+		o.peer_keep = true;
+	} else if (f->peer_host) {
+		char text[80];
+		bool v6 = strchr(f->peer_host, ':') != NULL;
+		snprintf(text, sizeof text, v6 ? "[%s]:1" : "%s:1", f->peer_host);
+		if (strlen(f->peer_host) > 64 || il_addr_parse(text, &o.peer_host) != 0) {
+			cli_error("pcap", "--peer-host '%s': expected an IP address or keep",
+				  f->peer_host);
+			return CLI_USAGE;
+		}
+	}
+	if (f->timeout) {
+		char *end;
+		long ms = strtol(f->timeout, &end, 10);
+		if (*end || ms < 10 || ms > 60000) {
+			cli_error("pcap", "--timeout '%s': milliseconds, 10 to 60000", f->timeout);
+			return CLI_USAGE;
+		}
+		o.timeout_ms = (int)ms;
+	}
+	FILE *probe = fopen(path, "rb");
+	if (!probe) {
+		cli_error("pcap", "%s: %s", path, strerror(errno));
+		return CLI_USAGE;
+	}
+	fclose(probe);
+	il_replay *r = il_replay_load(path, err, sizeof err);
+	if (!r) {
+		cli_error("pcap", "%s: %s", path, err);
+		return CLI_USAGE;
+	}
+	if (!o.user && il_replay_needs_credentials(r, &o)) {
+		cli_error("pcap", "%s: captured requests carry MESSAGE-INTEGRITY: give --user and "
+			  "--password", path);
+		il_replay_free(r);
+		return CLI_USAGE;
+	}
+	int rc = il_replay_run(r, &o, stdout, err, sizeof err);
+	il_replay_free(r);
+	fflush(stdout);
+	if (rc < 0) {
+		cli_error("pcap", "%s: %s", path, err);
+		return CLI_USAGE;
+	}
+	return rc ? CLI_FAILED : CLI_OK;
+}
 
 /* OUT.XXXXXX beside OUT, then rename: a reader never sees half a page. */
 static int write_html(const il_pcap_analysis *a, const char *out, const char *title)
@@ -90,11 +200,20 @@ int il_cmd_pcap(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"pretty", no_argument, NULL, OPT_PRETTY},
 		{"html", required_argument, NULL, OPT_HTML},
+		{"target", required_argument, NULL, OPT_TARGET},
+		{"user", required_argument, NULL, OPT_USER},
+		{"password", required_argument, NULL, OPT_PASSWORD},
+		{"server", required_argument, NULL, OPT_SERVER},
+		{"peer-host", required_argument, NULL, OPT_PEER_HOST},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"strict", no_argument, NULL, OPT_STRICT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, pretty = false;
 	const char *html = NULL;
+	replay_flags rf = {0};
+	bool replay_opt = false;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -104,21 +223,41 @@ int il_cmd_pcap(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case OPT_PRETTY: pretty = true; break;
 		case OPT_HTML: html = optarg; break;
+		case OPT_TARGET: rf.target = optarg; replay_opt = true; break;
+		case OPT_USER: rf.user = optarg; replay_opt = true; break;
+		case OPT_PASSWORD: rf.password = optarg; replay_opt = true; break;
+		case OPT_SERVER: rf.server = optarg; replay_opt = true; break;
+		case OPT_PEER_HOST: rf.peer_host = optarg; replay_opt = true; break;
+		case OPT_TIMEOUT: rf.timeout = optarg; replay_opt = true; break;
+		case OPT_STRICT: rf.strict = true; replay_opt = true; break;
 		case 'h': fputs(pcap_usage, stdout); return CLI_OK;
 		default: return cli_bad_option("pcap", c, argv);
 		}
 	}
 	if (argc - optind != 2) {
 		cli_error("pcap", "%s (see --help)",
-			  argc - optind < 1 ? "missing sub-command: stats or analyze"
+			  argc - optind < 1 ? "missing sub-command: stats, analyze or replay"
 			  : argc - optind < 2 ? "missing capture file"
 					      : "too many arguments");
 		return CLI_USAGE;
 	}
 	const char *sub = argv[optind], *path = argv[optind + 1];
 	bool analyze = strcmp(sub, "analyze") == 0;
+	if (strcmp(sub, "replay") == 0) {
+		if (json || html) {
+			cli_error("pcap", "--json and --html go with stats and analyze (see --help)");
+			return CLI_USAGE;
+		}
+		return cmd_replay(path, &rf);
+	}
 	if (!analyze && strcmp(sub, "stats") != 0) {
-		cli_error("pcap", "unknown sub-command '%s': stats or analyze (see --help)", sub);
+		cli_error("pcap", "unknown sub-command '%s': stats, analyze or replay (see --help)",
+			  sub);
+		return CLI_USAGE;
+	}
+	if (replay_opt) {
+		cli_error("pcap", "--target, --user, --password, --server, --peer-host, --timeout "
+			  "and --strict go with replay (see --help)");
 		return CLI_USAGE;
 	}
 	if (html && !analyze) {

@@ -68,6 +68,8 @@ typedef struct cf_target cf_target;
 typedef struct cf_target_options {
 	const char *uri;       /* "builtin", "udp://127.0.0.1:3478" */
 	const char *user, *password, *realm;
+	/* A second user, for the tests of another user's credentials (441). */
+	const char *user2, *password2;
 	uint64_t seed;
 	/* builtin only, for the harness's own tests: rewrites each message
 	 * the server sends to a client (may change *len, up to cap). */
@@ -85,6 +87,8 @@ struct cf_target {
 	il_addr server;        /* where clients send */
 	char user[128], password[128], realm[128];
 	bool has_credentials;
+	char user2[128], password2[128];
+	bool has_user2;
 	/* A test's endpoints; each returns an index >= 0 or -1. */
 	int (*client_open)(cf_target *t, int transport, il_addr *local);
 	int (*client_send)(cf_target *t, int client, const uint8_t *data, size_t len);
@@ -114,6 +118,8 @@ cf_target *cf_target_udp_open(const cf_target_options *opts, const char *hostpor
 #define CF_BUILTIN_USER "alice"
 #define CF_BUILTIN_PASSWORD "conformance-secret"
 #define CF_BUILTIN_REALM "icelab.test"
+#define CF_BUILTIN_USER2 "bob"
+#define CF_BUILTIN_PASSWORD2 "conformance-secret-2"
 
 /* ---- tests ---- */
 
@@ -132,6 +138,7 @@ enum {
 	CF_NEEDS_CREDENTIALS = 1 << 0, /* a TURN user */
 	CF_NEEDS_PEER = 1 << 1,        /* peers the harness runs, reachable from the relay */
 	CF_NEEDS_VIRTUAL_TIME = 1 << 2,/* waits of minutes */
+	CF_NEEDS_USER2 = 1 << 3,       /* a second TURN user (--user2, --password2) */
 };
 
 typedef struct cf_ctx cf_ctx;
@@ -148,6 +155,7 @@ typedef struct cf_test {
 const cf_test *cf_tests_all(size_t *count);
 const cf_test *cf_suite_stun_server(size_t *count);
 const cf_test *cf_suite_turn_server(size_t *count);
+const cf_test *cf_suite_turn_security(size_t *count);
 /* "stun-server", ... NULL-terminated. */
 const char *const *cf_suite_names(void);
 
@@ -185,6 +193,8 @@ typedef struct cf_result {
 	cf_packet *packets;
 	size_t packet_count, packet_cap;
 	char *notes;             /* free text the test logged */
+	bool waived;             /* its failures or error are known deviations (--baseline) */
+	char *waiver;            /* the baseline's reasons, when waived */
 } cf_result;
 
 /* ---- the ctx API tests use (ctx.c) ---- */
@@ -257,6 +267,8 @@ typedef struct cf_run {
 	size_t result_count;
 	size_t counts[CF_VERDICT__COUNT];
 	size_t warnings, blocking;
+	size_t waived;             /* tests whose failures or error the baseline waived */
+	char baseline[256];        /* the --baseline file, or "" */
 	int exit_code;             /* 0 pass, 1 failures or errors */
 } cf_run;
 
@@ -265,6 +277,37 @@ typedef struct cf_run {
 int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_run_options *o,
 		 char *err, size_t err_len);
 void cf_run_free(cf_run *run);
+
+/* ---- known deviations and run comparison (baseline.c) ---- */
+
+/* A baseline file (conformance/README.md): waivers, each with a reason.
+ * A waiver names a test and optionally one requirement: with a
+ * requirement it waives that requirement's failed checks in that test;
+ * without, the whole test (failures and error). */
+typedef struct cf_waiver {
+	char test[96];
+	char req[48];      /* "" : the whole test */
+	char *reason;
+	bool used;
+} cf_waiver;
+
+typedef struct cf_baseline {
+	char path[256];
+	char target[128];  /* what the baseline describes, free text */
+	cf_waiver *waivers;
+	size_t count;
+} cf_baseline;
+
+int cf_baseline_load(cf_baseline *b, const char *path, char *err, size_t err_len);
+void cf_baseline_free(cf_baseline *b);
+/* Marks the results whose every blocking failure (or error) a waiver
+ * covers as waived, and recomputes the run's counts and exit code. */
+void cf_run_apply_baseline(cf_run *run, cf_baseline *b);
+/* Compares two report.json files: prints what changed to out. Returns
+ * the number of regressions (a test newly blocking or erring, unwaived),
+ * or -1 with err. */
+int cf_report_diff(const char *old_path, const char *new_path, bool json, FILE *out, char *err,
+		   size_t err_len);
 
 /* ---- reports (report_*.c) ---- */
 

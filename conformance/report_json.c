@@ -130,12 +130,14 @@ static json_t *result_json(const cf_run *run, const cf_result *r)
 	json_t *ev = json_array();
 	for (size_t i = 0; i < r->packet_count; i++)
 		json_array_append_new(ev, packet_json(run, &r->packets[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:s?, s:s?, s:I, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s?, s:s?, s:s?, s:I, s:o, "
+			 "s:o, s:o}",
 			 "id", r->id, "suite", r->test->suite, "name", r->test->name, "title",
 			 r->test->title, "verdict", cf_verdict_name(r->verdict), "blocking",
-			 r->blocking, "warning", r->warning, "reason", r->reason, "notes",
-			 r->notes, "duration_ms", (json_int_t)r->duration_ms, "requirements", reqs,
-			 "checks", checks, "evidence", ev);
+			 r->blocking, "warning", r->warning, "waived", r->waived, "waiver",
+			 r->waiver, "reason", r->reason, "notes", r->notes, "duration_ms",
+			 (json_int_t)r->duration_ms, "requirements", reqs, "checks", checks,
+			 "evidence", ev);
 }
 
 /* A requirement's verdict in this run: fail if a check of it failed,
@@ -165,12 +167,13 @@ static const char *requirement_verdict(const cf_run *run, const cf_requirement *
 json_t *cf_report_json(const cf_run *run)
 {
 	json_t *summary = json_pack(
-		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:i}", "tests",
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?, s:s, s:i}", "tests",
 		(json_int_t)run->result_count, "pass", (json_int_t)run->counts[CF_PASS], "fail",
 		(json_int_t)run->counts[CF_FAIL], "error", (json_int_t)run->counts[CF_ERROR], "skip",
 		(json_int_t)run->counts[CF_SKIP], "not_applicable",
 		(json_int_t)run->counts[CF_NOT_APPLICABLE], "warnings", (json_int_t)run->warnings,
-		"blocking_failures", (json_int_t)run->blocking, "result",
+		"blocking_failures", (json_int_t)run->blocking, "waived", (json_int_t)run->waived,
+		"baseline", run->baseline[0] ? run->baseline : NULL, "result",
 		run->exit_code == 0 ? "pass" : "fail", "exit_code", run->exit_code);
 	json_t *suites = json_array();
 	for (size_t i = 0; i < run->opts.suite_count; i++)

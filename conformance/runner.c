@@ -458,6 +458,8 @@ static const char *unmet_need(const cf_test *t, const cf_target *tg)
 {
 	if ((t->needs & CF_NEEDS_CREDENTIALS) && !tg->has_credentials)
 		return "needs TURN credentials (--user, --password)";
+	if ((t->needs & CF_NEEDS_USER2) && !tg->has_user2)
+		return "needs a second TURN user (--user2, --password2)";
 	if ((t->needs & CF_NEEDS_PEER) && !tg->peer_open)
 		return "needs harness-run peers reachable from the relay";
 	if ((t->needs & CF_NEEDS_VIRTUAL_TIME) && !tg->virtual_time)
@@ -613,6 +615,7 @@ void cf_run_free(cf_run *run)
 		free(r->packets);
 		free(r->reason);
 		free(r->notes);
+		free(r->waiver);
 	}
 	free(run->results);
 	memset(run, 0, sizeof *run);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[] = {"stun-server", "turn-server", NULL};
+static const char *const names[] = {"stun-server", "turn-server", "turn-security", NULL};
 
 const char *const *cf_suite_names(void)
 {
@@ -16,17 +16,19 @@ const cf_test *cf_tests_all(size_t *count)
 	static cf_test *all;
 	static size_t n;
 	if (!all) {
-		size_t a, b;
+		size_t a, b, c;
 		const cf_test *sa = cf_suite_stun_server(&a);
 		const cf_test *sb = cf_suite_turn_server(&b);
-		all = malloc((a + b) * sizeof *all);
+		const cf_test *sc = cf_suite_turn_security(&c);
+		all = malloc((a + b + c) * sizeof *all);
 		if (!all) {
 			*count = 0;
 			return NULL;
 		}
 		memcpy(all, sa, a * sizeof *all);
 		memcpy(all + a, sb, b * sizeof *all);
-		n = a + b;
+		memcpy(all + a + b, sc, c * sizeof *all);
+		n = a + b + c;
 	}
 	*count = n;
 	return all;

@@ -186,9 +186,13 @@ static bool cb_key_lookup(void *user, const char *realm, const char *username,
 {
 	builtin *b = user;
 	(void)now_s;
-	if (strcmp(username, b->opts.user ? b->opts.user : CF_BUILTIN_USER) != 0)
+	const char *pw;
+	if (strcmp(username, b->opts.user ? b->opts.user : CF_BUILTIN_USER) == 0)
+		pw = b->opts.password ? b->opts.password : CF_BUILTIN_PASSWORD;
+	else if (strcmp(username, b->opts.user2 ? b->opts.user2 : CF_BUILTIN_USER2) == 0)
+		pw = b->opts.password2 ? b->opts.password2 : CF_BUILTIN_PASSWORD2;
+	else
 		return false;
-	const char *pw = b->opts.password ? b->opts.password : CF_BUILTIN_PASSWORD;
 	return il_stun_key_long_term(key, alg, username, realm, pw) == IL_STUN_OK;
 }
 
@@ -370,6 +374,10 @@ cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size
 		 opts->password ? opts->password : CF_BUILTIN_PASSWORD);
 	snprintf(t->realm, sizeof t->realm, "%s", opts->realm ? opts->realm : CF_BUILTIN_REALM);
 	t->has_credentials = true;
+	snprintf(t->user2, sizeof t->user2, "%s", opts->user2 ? opts->user2 : CF_BUILTIN_USER2);
+	snprintf(t->password2, sizeof t->password2, "%s",
+		 opts->password2 ? opts->password2 : CF_BUILTIN_PASSWORD2);
+	t->has_user2 = true;
 	t->client_open = bi_client_open;
 	t->client_send = bi_client_send;
 	t->client_recv = bi_client_recv;

@@ -274,6 +274,11 @@ cf_target *cf_target_udp_open(const cf_target_options *opts, const char *hostpor
 		snprintf(t->password, sizeof t->password, "%s", opts->password);
 		t->has_credentials = true;
 	}
+	if (opts->user2 && opts->password2) {
+		snprintf(t->user2, sizeof t->user2, "%s", opts->user2);
+		snprintf(t->password2, sizeof t->password2, "%s", opts->password2);
+		t->has_user2 = true;
+	}
 	if (opts->realm)
 		snprintf(t->realm, sizeof t->realm, "%s", opts->realm);
 	t->client_open = ut_client_open;

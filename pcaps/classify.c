@@ -100,6 +100,12 @@ static int kind_of(enum il_demux_kind k)
 	}
 }
 
+void il_pcap_set_stun_hook(il_pcap_analysis *a, il_pcap_stun_hook fn, void *ctx)
+{
+	a->stun_hook = fn;
+	a->stun_hook_ctx = ctx;
+}
+
 void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf,
 			  size_t len)
 {
@@ -133,6 +139,9 @@ void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t 
 		f->packets[kind]++;
 	switch (kind) {
 	case KIND_STUN:
+		if (a->stun_hook && !pkt->relayed)
+			a->stun_hook(a->stun_hook_ctx, pkt->frame, pkt->transport, &pkt->src,
+				     &pkt->dst, buf, len);
 		pa_stun_message(a, pkt, &msg);
 		break;
 	case KIND_CHANNELDATA:

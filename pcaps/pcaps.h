@@ -17,6 +17,8 @@
 #include <jansson.h>
 #include <pcap/pcap.h>
 
+#include "icelab/addr.h"
+
 typedef struct il_pcap_analysis il_pcap_analysis;
 
 enum il_pcap_severity {
@@ -65,5 +67,14 @@ void il_pcap_report_print(const il_pcap_analysis *a, FILE *out);
 int il_pcap_report_html(const il_pcap_analysis *a, FILE *out, const char *title);
 
 const char *il_pcap_severity_name(enum il_pcap_severity s);
+
+/* Called for every well-formed STUN message seen on the wire (UDP, or
+ * framed out of TCP; not the messages unwrapped from TURN), in capture
+ * order, before the model sees it: the replayer (replay.h) collects the
+ * exchanges with it. transport is 17 or 6; msg is valid during the call. */
+typedef void (*il_pcap_stun_hook)(void *ctx, uint64_t frame, uint8_t transport,
+				  const il_addr *src, const il_addr *dst, const uint8_t *msg,
+				  size_t len);
+void il_pcap_set_stun_hook(il_pcap_analysis *a, il_pcap_stun_hook fn, void *ctx);
 
 #endif

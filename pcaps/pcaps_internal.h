@@ -443,6 +443,9 @@ struct il_pcap_analysis {
 	pa_finding *findings;
 	size_t finding_count, finding_cap;
 	bool finished;
+	/* il_pcap_set_stun_hook */
+	il_pcap_stun_hook stun_hook;
+	void *stun_hook_ctx;
 };
 
 /* Helpers */

@@ -22,7 +22,16 @@ set +e
 grep -q "unknown suite 'nope'" "$tmp/err" || fail "unknown suite: message"
 "$CHECK" --target ftp://x --out - >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad target: want exit 2"
 "$CHECK" --user a --out - >/dev/null 2>&1; [ $? -eq 2 ] || fail "--user alone: want exit 2"
+printf '{"schema":"icelab-conformance-baseline","waivers":[{"test":"a/b"}]}' > "$tmp/nobase.json"
+"$CHECK" --baseline "$tmp/nobase.json" --out - >/dev/null 2>"$tmp/err"; [ $? -eq 2 ] || fail "waiver without reason: want exit 2"
+grep -q 'needs a "reason"' "$tmp/err" || fail "waiver without reason: message"
+"$CHECK" --diff only-one.json >/dev/null 2>&1; [ $? -eq 2 ] || fail "--diff with one file: want exit 2"
 set -e
+
+# A baseline waiver that matches nothing is reported; the run still passes.
+printf '{"schema":"icelab-conformance-baseline","waivers":[{"test":"turn-server/allocate-success","reason":"r"}]}' > "$tmp/base.json"
+"$CHECK" --suite turn-security --baseline "$tmp/base.json" --out - 2>"$tmp/err" >/dev/null || fail "baseline run failed"
+grep -q 'matched nothing' "$tmp/err" || fail "unused waiver not reported"
 
 # Coverage listing.
 "$CHECK" --list-requirements > "$tmp/cov"
@@ -57,6 +66,9 @@ ka = [(t["id"], t["verdict"], [e["hex"] for e in t["evidence"]]) for t in a["tes
 kb = [(t["id"], t["verdict"], [e["hex"] for e in t["evidence"]]) for t in b["tests"]]
 assert ka == kb
 PY
+# --diff of a run against itself: nothing changed, exit 0.
+"$CHECK" --diff "$tmp/a.json" "$tmp/b.json" > "$tmp/diff" || fail "--diff same: $(cat "$tmp/diff")"
+grep -q '^0 regressed, 0 fixed, 0 changed, 0 new, 0 removed' "$tmp/diff" || fail "--diff same: $(cat "$tmp/diff")"
 # --test selects.
 "$CHECK" --out - --test 'turn-server/channel*' --json 2>/dev/null | python3 -c '
 import json, sys; d = json.load(sys.stdin)
@@ -70,6 +82,7 @@ if [ -x "$ICELAB" ]; then
 	serve_pid=$!
 	sleep 0.5
 	"$CHECK" --target "udp://127.0.0.1:$port" --user alice --password secret --out - --json \
+		--suite stun-server --suite turn-server \
 		> "$tmp/udp.json" 2>"$tmp/err" || fail "udp run against icelab serve failed: $(cat "$tmp/err")"
 	python3 - "$tmp/udp.json" <<'PY'
 import json, sys

@@ -859,6 +859,69 @@ static void turn_internal_peer(void)
 	gen_close(&g);
 }
 
+/* A clean TURN client session for `icelab pcap replay` (pcaps/tests/
+ * replay.sh): a Binding, the Allocate challenged (401) then made,
+ * CreatePermission, ChannelBind, a Refresh and the deallocation
+ * (Refresh, LIFETIME 0). The responses carry what RFC 8489 and RFC 8656
+ * require of a server, no more (no SOFTWARE), so any conforming server's
+ * answers hold them. */
+static void turn_replay_response(gen *g, uint64_t ts, const il_addr *c, const il_addr *s,
+				 const msg *req, uint16_t method, int code, const il_addr *relayed,
+				 int lifetime)
+{
+	msg resp;
+	il_stun_builder b;
+	il_stun_builder_init(&b, resp.buf, sizeof resp.buf, method,
+			     code ? IL_STUN_ERROR : IL_STUN_SUCCESS, req->tid);
+	if (code) {
+		il_stun_add_error_code(&b, code, il_stun_error_reason(code));
+		il_stun_add_string(&b, IL_ATTR_REALM, "icelab.test", 11);
+		il_stun_add_string(&b, IL_ATTR_NONCE, "obMatJos2AAAAnonce", 18);
+	}
+	if (relayed)
+		il_stun_add_xor_addr(&b, IL_ATTR_XOR_RELAYED_ADDRESS, relayed);
+	if (method == IL_STUN_ALLOCATE && !code)
+		il_stun_add_xor_addr(&b, IL_ATTR_XOR_MAPPED_ADDRESS, c);
+	if (method == IL_STUN_BINDING)
+		il_stun_add_xor_addr(&b, IL_ATTR_XOR_MAPPED_ADDRESS, c);
+	if (lifetime >= 0)
+		il_stun_add_u32(&b, IL_ATTR_LIFETIME, (uint32_t)lifetime);
+	finish(&b, &resp, code || method == IL_STUN_BINDING ? NULL : &turn_key);
+	udp(g, ts, s, c, resp.buf, resp.len, 0);
+}
+
+static void turn_replay(void)
+{
+	gen g;
+	gen_open(&g, dir_, "turn_replay.pcap", DLT_EN10MB, false);
+	il_addr s = A("203.0.113.10:3478"), relay = A("203.0.113.10:50000");
+	il_addr c = A("192.0.2.11:41001"), peer = A("198.51.100.99:5000");
+	uint64_t t = T0;
+	msg req;
+	turn_request(&g, &req, IL_STUN_BINDING, NULL, 0, false, -1);
+	udp(&g, t, &c, &s, req.buf, req.len, 0);
+	turn_replay_response(&g, t + 10 * MS, &c, &s, &req, IL_STUN_BINDING, 0, NULL, -1);
+	turn_request(&g, &req, IL_STUN_ALLOCATE, NULL, 0, false, -1);
+	udp(&g, t += 50 * MS, &c, &s, req.buf, req.len, 0);
+	turn_replay_response(&g, t + 10 * MS, &c, &s, &req, IL_STUN_ALLOCATE, 401, NULL, -1);
+	turn_request(&g, &req, IL_STUN_ALLOCATE, NULL, 0, true, -1);
+	udp(&g, t += 50 * MS, &c, &s, req.buf, req.len, 0);
+	turn_replay_response(&g, t + 10 * MS, &c, &s, &req, IL_STUN_ALLOCATE, 0, &relay, 600);
+	turn_request(&g, &req, IL_STUN_CREATEPERMISSION, &peer, 0, true, -1);
+	udp(&g, t += 50 * MS, &c, &s, req.buf, req.len, 0);
+	turn_replay_response(&g, t + 10 * MS, &c, &s, &req, IL_STUN_CREATEPERMISSION, 0, NULL, -1);
+	turn_request(&g, &req, IL_STUN_CHANNELBIND, &peer, 0x4000, true, -1);
+	udp(&g, t += 50 * MS, &c, &s, req.buf, req.len, 0);
+	turn_replay_response(&g, t + 10 * MS, &c, &s, &req, IL_STUN_CHANNELBIND, 0, NULL, -1);
+	turn_request(&g, &req, IL_STUN_REFRESH, NULL, 0, true, 600);
+	udp(&g, t += 50 * MS, &c, &s, req.buf, req.len, 0);
+	turn_replay_response(&g, t + 10 * MS, &c, &s, &req, IL_STUN_REFRESH, 0, NULL, 600);
+	turn_request(&g, &req, IL_STUN_REFRESH, NULL, 0, true, 0);
+	udp(&g, t += 50 * MS, &c, &s, req.buf, req.len, 0);
+	turn_replay_response(&g, t + 10 * MS, &c, &s, &req, IL_STUN_REFRESH, 0, NULL, 0);
+	gen_close(&g);
+}
+
 /* ---- SIP (RFC 3261) with SDP (RFC 8866), RTCP (RFC 3550), ICMP */
 
 /* An SDP body: audio PCMA on port, with the given direction. */
@@ -1311,6 +1374,7 @@ int main(int argc, char **argv)
 	turn_relay_imbalance();
 	dtls_incomplete();
 	turn_internal_peer();
+	turn_replay();
 	sip_clean_call();
 	sip_private_sdp();
 	sip_not_latched();

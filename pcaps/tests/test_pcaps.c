@@ -15,6 +15,8 @@
 #include "icelab/stun.h"
 #include "pcaps.h"
 #include "pcaps_internal.h"
+#include "replay.h"
+#include "icelab/stun_integrity.h"
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -446,6 +448,105 @@ static void test_icmp_unreachable_matches_quoted_flow(void **state)
 	il_pcap_analysis_free(a);
 }
 
+/* ---- replay (replay.c): the shape compared, and the rewritten request */
+
+static size_t build_alloc_success(uint8_t *buf, size_t cap, bool software, bool lifetime,
+				  bool extra)
+{
+	static const uint8_t tid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+	il_stun_builder b;
+	il_addr relayed;
+	il_addr_parse("203.0.113.10:50000", &relayed);
+	il_stun_builder_init(&b, buf, cap, IL_STUN_ALLOCATE, IL_STUN_SUCCESS, tid);
+	il_stun_add_xor_addr(&b, IL_ATTR_XOR_RELAYED_ADDRESS, &relayed);
+	if (lifetime)
+		il_stun_add_u32(&b, IL_ATTR_LIFETIME, 600);
+	if (extra) {
+		il_stun_add_u32(&b, IL_ATTR_LIFETIME, 600);
+		il_stun_add_addr(&b, IL_ATTR_RESPONSE_ORIGIN, &relayed);
+	}
+	if (software)
+		il_stun_add_string(&b, IL_ATTR_SOFTWARE, "x", 1);
+	il_stun_add_fingerprint(&b);
+	return il_stun_builder_finish(&b, NULL);
+}
+
+static void test_replay_shape_ignores_software_and_names_missing(void **state)
+{
+	(void)state;
+	uint8_t a[256], b[256], c[256], d[256];
+	il_stun_msg ma, mb, mc, md;
+	il_replay_shape sa, sb, sc, sd;
+	assert_int_equal(il_stun_decode(a, build_alloc_success(a, sizeof a, false, true, false), &ma, NULL), IL_STUN_OK);
+	assert_int_equal(il_stun_decode(b, build_alloc_success(b, sizeof b, true, true, false), &mb, NULL), IL_STUN_OK);
+	assert_int_equal(il_stun_decode(c, build_alloc_success(c, sizeof c, false, false, false), &mc, NULL), IL_STUN_OK);
+	assert_int_equal(il_stun_decode(d, build_alloc_success(d, sizeof d, false, true, true), &md, NULL), IL_STUN_OK);
+	il_replay_shape_of(&ma, &sa);
+	il_replay_shape_of(&mb, &sb);
+	il_replay_shape_of(&mc, &sc);
+	il_replay_shape_of(&md, &sd);
+	char note[256];
+	/* SOFTWARE and FINGERPRINT are not part of the shape */
+	assert_true(il_replay_shape_match(&sa, &sb, true, note, sizeof note));
+	assert_string_equal(note, "");
+	/* a missing attribute is a difference */
+	assert_false(il_replay_shape_match(&sa, &sc, false, note, sizeof note));
+	assert_string_equal(note, "missing LIFETIME");
+	/* an added one only with strict; duplicates count once */
+	assert_true(il_replay_shape_match(&sa, &sd, false, note, sizeof note));
+	assert_string_equal(note, "extra RESPONSE-ORIGIN");
+	assert_false(il_replay_shape_match(&sa, &sd, true, note, sizeof note));
+	sb.code = 401;
+	assert_false(il_replay_shape_match(&sa, &sb, false, note, sizeof note));
+}
+
+static void test_replay_rewrite_new_tid_peer_and_integrity(void **state)
+{
+	(void)state;
+	static const uint8_t tid[12] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0, 0, 0, 7};
+	static const uint8_t tid2[12] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
+	il_addr peer, to;
+	il_addr_parse("198.51.100.99:5000", &peer);
+	il_addr_parse("127.0.0.1:5000", &to);
+	il_stun_key old_key, key;
+	il_stun_key_long_term(&old_key, IL_STUN_PWALG_MD5, "bob", "old.realm", "pw");
+	il_stun_key_long_term(&key, IL_STUN_PWALG_MD5, "alice", "example.org", "secret");
+	uint8_t buf[512], out[512];
+	il_stun_builder b;
+	il_stun_builder_init(&b, buf, sizeof buf, IL_STUN_CREATEPERMISSION, IL_STUN_REQUEST, tid);
+	il_stun_add_xor_addr(&b, IL_ATTR_XOR_PEER_ADDRESS, &peer);
+	il_stun_add_string(&b, IL_ATTR_USERNAME, "bob", 3);
+	il_stun_add_string(&b, IL_ATTR_REALM, "old.realm", 9);
+	il_stun_add_string(&b, IL_ATTR_NONCE, "n1", 2);
+	il_stun_add_message_integrity(&b, &old_key);
+	il_stun_add_fingerprint(&b);
+	size_t len = il_stun_builder_finish(&b, NULL);
+	il_stun_msg m, r;
+	assert_int_equal(il_stun_decode(buf, len, &m, NULL), IL_STUN_OK);
+	il_replay_auth auth = {"alice", "example.org", "fresh-nonce", &key};
+	size_t n = il_replay_rewrite(&m, tid2, &peer, &to, 1, &auth, out, sizeof out);
+	assert_true(n > 0);
+	assert_int_equal(il_stun_decode(out, n, &r, NULL), IL_STUN_OK);
+	assert_memory_equal(r.tid, tid2, 12);
+	assert_int_equal(r.method, IL_STUN_CREATEPERMISSION);
+	il_addr got;
+	assert_int_equal(il_stun_attr_get_addr(&r, il_stun_msg_find(&r, IL_ATTR_XOR_PEER_ADDRESS), &got), IL_STUN_OK);
+	assert_true(il_addr_equal(&got, &to));
+	const char *text;
+	size_t tl;
+	assert_int_equal(il_stun_attr_get_string(&r, il_stun_msg_find(&r, IL_ATTR_NONCE), &text, &tl), IL_STUN_OK);
+	assert_int_equal(tl, 11);
+	assert_memory_equal(text, "fresh-nonce", 11);
+	assert_int_equal(il_stun_check_integrity(&r, &key), IL_STUN_VERDICT_OK);
+	assert_int_equal(il_stun_check_fingerprint(&r), IL_STUN_VERDICT_OK);
+	/* without a key: no credentials at all */
+	il_replay_auth none = {"alice", "", "", NULL};
+	n = il_replay_rewrite(&m, tid2, NULL, NULL, 0, &none, out, sizeof out);
+	assert_int_equal(il_stun_decode(out, n, &r, NULL), IL_STUN_OK);
+	assert_null(il_stun_msg_find(&r, IL_ATTR_USERNAME));
+	assert_int_equal(r.mi_index, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +562,8 @@ int main(void)
 		cmocka_unit_test(test_sip_offer_answer_sides_and_latching),
 		cmocka_unit_test(test_rtcp_reports_and_overruns),
 		cmocka_unit_test(test_icmp_unreachable_matches_quoted_flow),
+		cmocka_unit_test(test_replay_shape_ignores_software_and_names_missing),
+		cmocka_unit_test(test_replay_rewrite_new_tid_peer_and_integrity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
