@@ -79,6 +79,8 @@ coverage: deps
 	@for t in $(TEST_SRCS:%.c=build/coverage/%); do $$t >/dev/null 2>&1 || true; done
 	@build/coverage/vectors/vector_runner vectors >/dev/null 2>&1 || true
 	@ICELAB=build/coverage/icelab python3 cli/tests/crosscheck.py >/dev/null 2>&1 || true
+	@# The drivers (ref/io) are exercised by the interop scripts, through icelab.
+	@for t in ref/io/tests/*.sh; do ICELAB=build/coverage/icelab timeout 120 bash $$t >/dev/null 2>&1 || true; done
 	@gcovr --root . --filter 'ref/' --exclude '.*/tests/.*' --object-directory build/coverage \
 		--print-summary --txt build/coverage/coverage.txt >/dev/null
 	@cat build/coverage/coverage.txt | tail -n 40

@@ -36,9 +36,9 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-static int finish(FILE *f, char *buf, size_t len, const char *path, char *err, size_t err_len)
+/* Writes the memstream's bytes to path atomically and frees them. */
+static int finish(char *buf, size_t len, const char *path, char *err, size_t err_len)
 {
-	(void)f;
 	int rc = cf_write_file_atomic(path, buf, len, err, err_len);
 	free(buf);
 	return rc;
@@ -149,7 +149,7 @@ int cf_report_write_junit(const cf_run *run, const char *path, char *err, size_t
 		snprintf(err, err_len, "junit.xml: out of memory");
 		return -1;
 	}
-	return finish(f, buf, len, path, err, err_len);
+	return finish(buf, len, path, err, err_len);
 }
 
 static const char css[] =
@@ -393,5 +393,5 @@ int cf_report_write_html(const cf_run *run, const char *path, char *err, size_t 
 		snprintf(err, err_len, "report.html: out of memory");
 		return -1;
 	}
-	return finish(NULL, buf, len, path, err, err_len);
+	return finish(buf, len, path, err, err_len);
 }
