@@ -35,6 +35,7 @@ struct sim_ice {
 	sim_ice *peer;
 	sig_msg out[SIG_MAX];    /* to the peer, FIFO */
 	size_t out_head, out_count;
+	uint64_t out_last_us;    /* delivery time of the last message queued */
 	bool agent_started, restarting;
 	char rufrag[IL_ICE_UFRAG_MAX + 1]; /* the peer's credentials, last received */
 	uint64_t wake_at;
@@ -93,21 +94,26 @@ static void ice_wake(il_sim *sim, void *arg, uint64_t at)
 
 static void sig_deliver(il_sim *sim, void *arg, uint64_t u);
 
-static sig_msg *sig_push(sim_ice *e, int kind)
+/* extra_ms: a later delivery; messages queued after it wait for it, as
+ * sig_deliver takes the head of the queue. */
+static sig_msg *sig_push(sim_ice *e, int kind, uint32_t extra_ms)
 {
 	if (!e->peer || e->out_count == SIG_MAX)
 		return NULL;
 	sig_msg *m = &e->out[(e->out_head + e->out_count++) % SIG_MAX];
 	memset(m, 0, sizeof *m);
 	m->kind = kind;
-	il_sim_schedule(e->sim, il_sim_now(e->sim) + e->opts.signal_delay_ms * 1000ull, sig_deliver,
-			e, 0);
+	uint64_t at = il_sim_now(e->sim) + (e->opts.signal_delay_ms + (uint64_t)extra_ms) * 1000;
+	if (at < e->out_last_us)
+		at = e->out_last_us;
+	e->out_last_us = at;
+	il_sim_schedule(e->sim, at, sig_deliver, e, 0);
 	return m;
 }
 
 static void send_credentials(sim_ice *e)
 {
-	sig_msg *m = sig_push(e, SIG_CREDENTIALS);
+	sig_msg *m = sig_push(e, SIG_CREDENTIALS, 0);
 	if (!m)
 		return;
 	snprintf(m->ufrag, sizeof m->ufrag, "%s", il_ice_agent_local_ufrag(e->agent, 0));
@@ -253,7 +259,8 @@ static void gather_candidate(void *user, unsigned stream, const il_ice_candidate
 {
 	(void)stream;
 	sim_ice *e = user;
-	sig_msg *m = sig_push(e, c ? SIG_CANDIDATE : SIG_END);
+	uint32_t extra = c && c->type == IL_ICE_CAND_SRFLX ? e->opts.srflx_signal_delay_ms : 0;
+	sig_msg *m = sig_push(e, c ? SIG_CANDIDATE : SIG_END, extra);
 	if (m && c)
 		m->cand = *c;
 }
@@ -359,6 +366,7 @@ sim_ice *sim_ice_new(il_sim *sim, int host, const sim_ice_opts *o)
 	il_ice_config cfg;
 	il_ice_config_defaults(&cfg);
 	cfg.controlling = o->controlling;
+	cfg.lite = o->lite;
 	il_ice_callbacks cb = {.user = e, .random = cb_random, .send = agent_send,
 			       .event = agent_event, .data = agent_data};
 	e->agent = e->sock >= 0 ? il_ice_agent_new(&cfg, &cb) : NULL;
@@ -366,6 +374,7 @@ sim_ice *sim_ice_new(il_sim *sim, int host, const sim_ice_opts *o)
 		sim_ice_free(e);
 		return NULL;
 	}
+	il_ice_agent_set_remote_lite(e->agent, o->remote_lite);
 	il_ice_gather_config gc;
 	il_ice_gather_config_defaults(&gc);
 	gc.policy = o->policy;

@@ -24,6 +24,11 @@ typedef struct sim_ice_opts {
 	/* ICE restart when the selected pair loses consent (RFC 7675 §5.1):
 	 * the controlling side restarts and gathers again (RFC 8445 §9). */
 	bool restart_on_consent_loss;
+	bool lite;                   /* an ICE-lite agent (RFC 8445 §2.7): answers, never checks */
+	bool remote_lite;            /* the peer is ICE-lite (its a=ice-lite): we control (§6.1.1) */
+	/* Late trickle (RFC 8838): our server-reflexive candidates, and what
+	 * we signal after them (FIFO kept), reach the peer this much later. */
+	uint32_t srflx_signal_delay_ms;
 } sim_ice_opts;
 
 void sim_ice_opts_defaults(sim_ice_opts *o);

@@ -175,6 +175,9 @@ static void txn_failed(void *user, uint32_t tag, enum il_stun_txn_failure why, u
 
 void sim_peer_start_binding(sim_peer *p, const il_addr *server)
 {
+	/* A new request (a refresh after a move or an outage): the state
+	 * reflects its outcome, not the previous one's. */
+	p->st.binding_done = p->st.have_srflx = false;
 	p->server = *server;
 	uint8_t tid[IL_STUN_TID_LEN], buf[64];
 	il_sim_rng_bytes(il_sim_get_rng(p->sim), tid, sizeof tid);

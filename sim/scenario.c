@@ -471,7 +471,7 @@ static void peer_tick(il_sim *sim, void *arg, uint64_t u)
 typedef struct scen_event {
 	scen *s;
 	char what[16];
-	int node, link;
+	int node, link, peer;
 	char addr[64];
 } scen_event;
 
@@ -490,6 +490,8 @@ static void run_event(il_sim *sim, void *arg, uint64_t u)
 		il_sim_link_set_up(sim, e->link, true);
 	else if (!strcmp(e->what, "address"))
 		il_sim_set_iface_addr(sim, e->node, e->link, e->addr);
+	else if (!strcmp(e->what, "bind"))
+		start_peer(e->s, &e->s->peers[e->peer]);
 	else if (!strcmp(e->what, "dump") && log)
 		il_sim_nat_dump(sim, e->node, log);
 }
@@ -513,7 +515,7 @@ static int parse_events(scen *s, json_t *root, scen_event **out, size_t *count)
 		snprintf(path, sizeof path, "$.events[%zu]", i);
 		scen_event *e = &(*out)[i];
 		e->s = s;
-		e->node = e->link = -1;
+		e->node = e->link = e->peer = -1;
 		uint64_t at;
 		if (get_duration(s, json_object_get(ev, "at"), "at", &at) < 0)
 			return fail(s, "%s.at: want a duration like \"5s\"", path);
@@ -534,9 +536,21 @@ static int parse_events(scen *s, json_t *root, scen_event **out, size_t *count)
 			    !(a = get_str(s, ev, "addr", path, true)))
 				return -1;
 			snprintf(e->addr, sizeof e->addr, "%s", a);
+		} else if (!strcmp(what, "bind")) {
+			/* A new Binding request from a direct peer (a refresh after
+			 * a move): its srflx becomes that request's outcome. */
+			const char *name = get_str(s, ev, "peer", path, true);
+			if (!name)
+				return -1;
+			if ((e->peer = find_peer(s, name)) < 0)
+				return fail(s, "%s.peer: no peer named '%s'", path, name);
+			const scen_peer *p = &s->peers[e->peer];
+			if (p->mode != IL_SIM_MODE_DIRECT || p->server < 0)
+				return fail(s, "%s.peer: '%s' is not a direct peer with a server", path,
+					    name);
 		} else {
-			return fail(s, "%s.do: want flush, link-down, link-up, address or dump, not '%s'",
-				    path, what);
+			return fail(s, "%s.do: want flush, link-down, link-up, address, bind or dump, "
+				       "not '%s'", path, what);
 		}
 		il_sim_schedule(s->sim, at, run_event, e, 0);
 		(*count)++;
@@ -578,6 +592,24 @@ static int check_expectations(scen *s, json_t *root, il_sim_scenario_result *res
 			if (s->log)
 				fprintf(s->log, "expect %s %s=%s: %s\n", name, keys[k],
 					json_boolean_value(v) ? "true" : "false", ok ? "ok" : "FAILED");
+		}
+		json_t *sa = json_object_get(x, "srflx_addr");
+		if (sa) {
+			if (!json_is_string(sa))
+				return fail(s, "%s.srflx_addr: want \"IP\" or \"IP:port\"", path);
+			/* "IP" checks the address, "IP:port" the port too. */
+			char ip[IL_ADDR_STRLEN] = "-", full[IL_ADDR_STRLEN] = "-";
+			if (st->have_srflx) {
+				il_addr_format_ip(&st->srflx, ip, sizeof ip);
+				il_addr_format(&st->srflx, full, sizeof full);
+			}
+			const char *want = json_string_value(sa);
+			res->expectations++;
+			bool ok = st->have_srflx && (!strcmp(ip, want) || !strcmp(full, want));
+			res->failed += !ok;
+			if (s->log)
+				fprintf(s->log, "expect %s srflx_addr=%s: %s (%s)\n", name, want,
+					ok ? "ok" : "FAILED", full);
 		}
 		json_t *w = json_object_get(x, "within");
 		if (w) {
