@@ -40,5 +40,7 @@ $(SIM_BENCH_BIN): $(BUILD)/sim/bench/nat_bench.o $(SIM_LIB) $(LIB)
 	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(SIM_LIB) $(LIB) $(LDLIBS) $(SIM_LDLIBS)
 
 .PHONY: sim-bench
-sim-bench: $(SIM_BENCH_BIN)
+sim-bench: $(SIM_BENCH_BIN) $(ICELAB)
 	@$(SIM_BENCH_BIN) $(SIM_BENCH_ARGS)
+	@# The whole ICE matrix (every preset pair x relay option), wall time.
+	@$(ICELAB) sim matrix --out $(BUILD)/sim-bench | grep -E "cells|wall"
