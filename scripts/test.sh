@@ -9,9 +9,12 @@ failures=()
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# A hung step fails on its own instead of stalling the whole run.
+step_timeout=${ICELAB_STEP_TIMEOUT:-600}
+
 count_cmocka() { # name, command...
 	local name=$1; shift
-	"$@" >"$log" 2>&1
+	timeout "$step_timeout" "$@" >"$log" 2>&1
 	local rc=$?
 	local p f
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
@@ -25,7 +28,7 @@ count_cmocka() { # name, command...
 
 run_step() { # name, command...
 	local name=$1; shift
-	if "$@" >"$log" 2>&1; then
+	if timeout "$step_timeout" "$@" >"$log" 2>&1; then
 		passed=$((passed + 1)); echo "test: $name: ok"
 	else
 		failed=$((failed + 1)); failures+=("$name"); cat "$log"; echo "test: $name: FAILED"
