@@ -342,8 +342,7 @@ int il_sim_matrix_run(uint64_t seed, il_sim_matrix *m)
 	m->cells = calloc(IL_SIM_MODE_COUNT * n * n, sizeof *m->cells);
 	if (!m->cells)
 		return -1;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t t0 = sim_wall_clock_us();
 	for (int mode = 0; mode < IL_SIM_MODE_COUNT; mode++)
 		for (size_t l = 0; l < n; l++)
 			for (size_t r = 0; r < n; r++) {
@@ -355,9 +354,7 @@ int il_sim_matrix_run(uint64_t seed, il_sim_matrix *m)
 				if (c->ok != c->expected)
 					m->mismatches++;
 			}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	m->wall_us = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
-		     (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
+	m->wall_us = sim_wall_clock_us() - t0;
 	return 0;
 }
 
@@ -365,21 +362,6 @@ void il_sim_matrix_free(il_sim_matrix *m)
 {
 	free(m->cells);
 	m->cells = NULL;
-}
-
-static const char *short_name(const char *p)
-{
-	static const struct {
-		const char *name, *abbr;
-	} abbr[] = {
-		{"full-cone", "full"},        {"restricted-cone", "restr"},
-		{"port-restricted-cone", "port-r"}, {"symmetric", "sym"},
-		{"symmetric-random", "sym-rnd"}, {"udp-blocked", "udp-blk"},
-	};
-	for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
-		if (!strcmp(abbr[i].name, p))
-			return abbr[i].abbr;
-	return p;
 }
 
 void il_sim_matrix_print(const il_sim_matrix *m, FILE *out)
@@ -391,10 +373,10 @@ void il_sim_matrix_print(const il_sim_matrix *m, FILE *out)
 			il_sim_mode_name(mode));
 		fprintf(out, "%-8s", "");
 		for (size_t r = 0; r < n; r++)
-			fprintf(out, " %-11s", short_name(m->presets[r]));
+			fprintf(out, " %-11s", sim_preset_short_name(m->presets[r]));
 		fputc('\n', out);
 		for (size_t l = 0; l < n; l++) {
-			fprintf(out, "%-8s", short_name(m->presets[l]));
+			fprintf(out, "%-8s", sim_preset_short_name(m->presets[l]));
 			for (size_t r = 0; r < n; r++) {
 				const il_sim_pair_result *c = il_sim_matrix_cell(m, mode, l, r);
 				char cell[32];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const preset_names[] = {
 	"open", "full-cone", "restricted-cone", "port-restricted-cone", "symmetric",
@@ -243,4 +244,29 @@ int il_sim_preset_parse(const char *text, il_sim_nat_config *cfg, il_sim_nat_con
 			*layers = 1; /* "open,mapping=..." makes a NAT after all */
 	}
 	return 0;
+}
+
+/* The short column label of a preset in the matrix tables. */
+const char *sim_preset_short_name(const char *p)
+{
+	static const struct {
+		const char *name, *abbr;
+	} abbr[] = {
+		{"full-cone", "full"},        {"restricted-cone", "restr"},
+		{"port-restricted-cone", "port-r"}, {"symmetric", "sym"},
+		{"symmetric-random", "sym-rnd"}, {"udp-blocked", "udp-blk"},
+	};
+	for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
+		if (!strcmp(abbr[i].name, p))
+			return abbr[i].abbr;
+	return p;
+}
+
+/* Wall-clock µs for reporting how long a matrix took: never a simulation
+ * input, which runs on the virtual clock only. */
+uint64_t sim_wall_clock_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
 }

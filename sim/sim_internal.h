@@ -197,4 +197,8 @@ static inline uint64_t sim_mix(uint64_t h)
 	return h;
 }
 
+/* presets.c: matrix labels and the wall clock used only to report run time. */
+const char *sim_preset_short_name(const char *preset);
+uint64_t sim_wall_clock_us(void);
+
 #endif
