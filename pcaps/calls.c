@@ -73,7 +73,19 @@ void pa_call_media_packet(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f)
 {
 	if (!a->call_addrs.count)
 		return;
-	pa_call_addr *d = addr_find(a, &pkt->dst), *s = addr_find(a, &pkt->src);
+	pa_call_addr *d, *s;
+	if (f && f->call_gen == a->call_addrs_gen) {
+		d = f->call_dst;
+		s = f->call_src;
+	} else {
+		d = addr_find(a, &pkt->dst);
+		s = addr_find(a, &pkt->src);
+		if (f) {
+			f->call_gen = a->call_addrs_gen;
+			f->call_dst = d;
+			f->call_src = s;
+		}
+	}
 	if (d && s && (d->call != s->call || d->media != s->media || d->side == s->side))
 		s = NULL; /* the destination decides */
 	if (!d && !s)

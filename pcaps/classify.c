@@ -161,7 +161,7 @@ void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t 
 			f->rtp_last_frame = pkt->frame;
 			f->rtp_last_us = pkt->ts_us;
 		}
-		pa_rtp_packet(a, pkt, buf, len);
+		pa_rtp_packet_flow(a, pkt, f, buf, len);
 		pa_call_media_packet(a, pkt, f);
 		break;
 	case KIND_RTCP:

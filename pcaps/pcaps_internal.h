@@ -22,6 +22,7 @@
  * build keys with pa_key_* so padding is always zero). */
 typedef struct pa_table {
 	void **slots;
+	uint32_t *tags;  /* per slot: the upper half of its key's hash */
 	size_t cap;     /* a power of two, or 0 */
 	size_t count;
 	size_t key_len;
@@ -88,6 +89,12 @@ typedef struct pa_flow {
 	uint64_t icmp_unreachable, icmp_first_frame, icmp_last_frame, icmp_first_us;
 	uint8_t icmp_code, icmp_v6;
 	il_addr icmp_from;           /* who sent the error */
+	/* Per-packet lookups remembered (entries never move or go away):
+	 * the last RTP stream of this flow, and the call_addrs entries of
+	 * its source and destination as of call_addrs_gen. */
+	struct pa_rtp_stream *rtp_last;
+	uint64_t call_gen;
+	struct pa_call_addr *call_src, *call_dst;
 } pa_flow;
 
 void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf,
@@ -135,6 +142,10 @@ typedef struct pa_rtp_stream {
 } pa_rtp_stream;
 
 void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf, size_t len);
+/* The same with the packet's flow (or NULL), whose last stream is tried
+ * before the table. */
+void pa_rtp_packet_flow(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f, const uint8_t *buf,
+			size_t len);
 /* RTP header length (fixed, CSRC, extension) and payload length without
  * padding; -1 when the header or padding overruns len (RFC 3550 §5.1). */
 int pa_rtp_parse(const uint8_t *p, size_t len, size_t *hdr, size_t *payload);
@@ -427,6 +438,7 @@ struct il_pcap_analysis {
 	/* SIP */
 	pa_table calls;              /* by Call-ID */
 	pa_table call_addrs;         /* advertised media address -> call, media, side */
+	uint64_t call_addrs_gen;     /* bumped whenever call_addrs changes (flow caches) */
 	uint64_t sip_messages, sip_requests, sip_responses, sip_malformed, sip_sdp,
 		sip_sdp_unparsed, sip_tcp_messages, sip_ws_messages;
 	void *sdp_scratch;           /* one il_sdp_session, allocated on first use */

@@ -154,20 +154,35 @@ int pa_rtp_parse(const uint8_t *p, size_t len, size_t *hdr_out, size_t *payload_
 
 void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *p, size_t len)
 {
+	pa_rtp_packet_flow(a, pkt, NULL, p, len);
+}
+
+void pa_rtp_packet_flow(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f, const uint8_t *p,
+			size_t len)
+{
 	size_t hdr, payload;
 	if (pa_rtp_parse(p, len, &hdr, &payload) < 0)
 		return;
-	struct {
-		pa_tuple_key tuple;
-		uint32_t ssrc;
-	} key;
-	memset(&key, 0, sizeof key);
-	pa_key_tuple(&key.tuple, pkt->transport, pkt->relayed, &pkt->src, &pkt->dst);
-	key.ssrc = pa_be32(p + 8);
-	bool created;
-	pa_rtp_stream *s = pa_table_get(&a->rtp_streams, &key, sizeof *s, &created);
-	if (!s)
-		return;
+	uint32_t ssrc = pa_be32(p + 8);
+	bool created = false;
+	pa_rtp_stream *s = f ? f->rtp_last : NULL;
+	if (!s || s->key.ssrc != ssrc) {
+		struct {
+			pa_tuple_key tuple;
+			uint32_t ssrc;
+		} key;
+		memset(&key, 0, sizeof key);
+		if (f)
+			key.tuple = f->key; /* the flow's key is this packet's 5-tuple */
+		else
+			pa_key_tuple(&key.tuple, pkt->transport, pkt->relayed, &pkt->src, &pkt->dst);
+		key.ssrc = ssrc;
+		s = pa_table_get(&a->rtp_streams, &key, sizeof *s, &created);
+		if (!s)
+			return;
+		if (f)
+			f->rtp_last = s;
+	}
 	uint8_t pt = p[1] & 0x7f;
 	if (created) {
 		s->src = pkt->src;

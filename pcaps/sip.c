@@ -433,6 +433,7 @@ static void side_add_addr(il_pcap_analysis *a, pa_call *c, uint8_t m, uint8_t si
 	uint8_t key[19];
 	pa_key_addr(key, addr);
 	pa_call_addr *e = pa_table_get(&a->call_addrs, key, sizeof *e, NULL);
+	a->call_addrs_gen++;
 	if (e) {
 		e->call = c;
 		e->media = m;

@@ -5,16 +5,32 @@
 
 #include "pcaps_internal.h"
 
-/* FNV-1a over the key bytes. */
-static size_t key_hash(const void *key, size_t len)
+/* Eight key bytes at a time, multiplied and rotated, then the
+ * murmur3 64-bit finaliser: every key bit reaches the low bits the table
+ * masks with. (FNV-1a's low bits depend only on the inputs' low bits, so
+ * 5-tuples differing in a port's high byte collided into long runs.) */
+static uint64_t key_hash(const void *key, size_t len)
 {
 	const uint8_t *p = key;
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 1099511628211ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h = (h << 31) | (h >> 33);
 	}
-	return (size_t)(h ^ (h >> 29));
+	if (i < len) {
+		uint64_t w = 0;
+		memcpy(&w, p + i, len - i);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
 }
 
 void pa_table_init(pa_table *t, size_t key_len)
@@ -23,63 +39,83 @@ void pa_table_init(pa_table *t, size_t key_len)
 	t->key_len = key_len;
 }
 
-static size_t probe_start(const pa_table *t, const void *key)
+/* The slot index of key, or of the empty slot ending its run; *hash
+ * gets the key's hash (the upper 32 bits are kept beside each slot so a
+ * probe compares keys only when they agree). */
+static size_t slot_of(const pa_table *t, const void *key, uint64_t *hash)
 {
-	return key_hash(key, t->key_len) & (t->cap - 1);
+	uint64_t h = key_hash(key, t->key_len);
+	uint32_t tag = (uint32_t)(h >> 32);
+	*hash = h;
+	size_t mask = t->cap - 1;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		void *e = t->slots[i];
+		if (!e || (t->tags[i] == tag && memcmp(e, key, t->key_len) == 0))
+			return i;
+	}
 }
 
 void *pa_table_find(const pa_table *t, const void *key)
 {
 	if (t->cap == 0)
 		return NULL;
-	for (size_t i = probe_start(t, key);; i = (i + 1) & (t->cap - 1)) {
-		void *e = t->slots[i];
-		if (!e)
-			return NULL;
-		if (memcmp(e, key, t->key_len) == 0)
-			return e;
-	}
+	uint64_t h;
+	return t->slots[slot_of(t, key, &h)];
 }
 
 static int grow(pa_table *t)
 {
 	size_t cap = t->cap ? t->cap * 2 : 64;
 	void **slots = calloc(cap, sizeof *slots);
-	if (!slots)
+	uint32_t *tags = calloc(cap, sizeof *tags);
+	if (!slots || !tags) {
+		free(slots);
+		free(tags);
 		return -1;
+	}
 	void **old = t->slots;
+	uint32_t *old_tags = t->tags;
 	size_t old_cap = t->cap;
 	t->slots = slots;
+	t->tags = tags;
 	t->cap = cap;
 	for (size_t i = 0; i < old_cap; i++) {
 		if (!old[i])
 			continue;
-		size_t j = probe_start(t, old[i]);
+		uint64_t h = key_hash(old[i], t->key_len);
+		size_t j = (size_t)h & (cap - 1);
 		while (slots[j])
 			j = (j + 1) & (cap - 1);
 		slots[j] = old[i];
+		tags[j] = (uint32_t)(h >> 32);
 	}
 	free(old);
+	free(old_tags);
 	return 0;
 }
 
 void *pa_table_get(pa_table *t, const void *key, size_t entry_size, bool *created)
 {
-	void *e = pa_table_find(t, key);
 	if (created)
 		*created = false;
-	if (e)
-		return e;
-	if ((t->count + 1) * 2 > t->cap && grow(t) < 0)
-		return NULL;
-	e = calloc(1, entry_size);
+	uint64_t h = 0;
+	size_t i = 0;
+	if (t->cap) {
+		i = slot_of(t, key, &h);
+		if (t->slots[i])
+			return t->slots[i];
+	}
+	if ((t->count + 1) * 2 > t->cap) {
+		if (grow(t) < 0)
+			return NULL;
+		i = slot_of(t, key, &h);
+	}
+	void *e = calloc(1, entry_size);
 	if (!e)
 		return NULL;
 	memcpy(e, key, t->key_len);
-	size_t i = probe_start(t, key);
-	while (t->slots[i])
-		i = (i + 1) & (t->cap - 1);
 	t->slots[i] = e;
+	t->tags[i] = (uint32_t)(h >> 32);
 	t->count++;
 	if (created)
 		*created = true;
@@ -91,24 +127,22 @@ void pa_table_remove(pa_table *t, const void *key)
 	if (t->cap == 0)
 		return;
 	size_t mask = t->cap - 1;
-	size_t i = probe_start(t, key);
-	for (;; i = (i + 1) & mask) {
-		if (!t->slots[i])
-			return;
-		if (memcmp(t->slots[i], key, t->key_len) == 0)
-			break;
-	}
+	uint64_t h;
+	size_t i = slot_of(t, key, &h);
+	if (!t->slots[i])
+		return;
 	free(t->slots[i]);
 	t->slots[i] = NULL;
 	t->count--;
 	/* Backward shift: move later entries of the run into the hole when
 	 * their home slot does not lie cyclically between the hole and them. */
 	for (size_t j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
-		size_t home = probe_start(t, t->slots[j]);
+		size_t home = (size_t)key_hash(t->slots[j], t->key_len) & mask;
 		bool between = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
 		if (between)
 			continue;
 		t->slots[i] = t->slots[j];
+		t->tags[i] = t->tags[j];
 		t->slots[j] = NULL;
 		i = j;
 	}
@@ -119,6 +153,7 @@ void pa_table_free(pa_table *t)
 	for (size_t i = 0; i < t->cap; i++)
 		free(t->slots[i]);
 	free(t->slots);
+	free(t->tags);
 	size_t key_len = t->key_len;
 	pa_table_init(t, key_len);
 }
