@@ -16,7 +16,7 @@
 
 static const char pcap_usage[] =
 	"usage: icelab pcap stats FILE [--json]\n"
-	"       icelab pcap analyze FILE [--json] [--html OUT]\n"
+	"       icelab pcap analyze FILE [--json] [--html OUT] [--call ID] [--srtp-key SEL:KEY]...\n"
 	"       icelab pcap replay FILE --target udp://HOST:PORT [--user U --password P]\n"
 	"\n"
 	"Reads a capture (pcap or pcapng; Ethernet, 802.1Q, Linux cooked SLL/SLL2,\n"
@@ -49,8 +49,18 @@ static const char pcap_usage[] =
 	"options:\n"
 	"  --json      JSON (schema in pcaps/README.md), one document on stdout\n"
 	"  --pretty    with --json: indented\n"
+	"  --call ID   analyze: only that SIP Call-ID, its signalling, the media\n"
+	"              addresses either side advertised or used, and the ICE pairs\n"
+	"              and TURN allocations that reach them (frame numbers kept)\n"
 	"  --html OUT  analyze: also write a self-contained HTML page (ladder per\n"
 	"              call, RTP timeline, findings linked to frames) to OUT\n"
+	"  --srtp-key SELECTOR:BASE64\n"
+	"              an SRTP master key||salt (30 bytes: AES_CM_128_HMAC_SHA1_80,\n"
+	"              46: AES_256_CM_HMAC_SHA1_80) for the streams of SELECTOR: an\n"
+	"              SSRC (0x1234abcd), a source IP:PORT, or SRC>DST; before the\n"
+	"              SDP's a=crypto keys (RFC 4568), which are used otherwise.\n"
+	"              Streams with a key are checked: authentication failures\n"
+	"              (finding srtp-auth-failed) and replays. Repeatable (16)\n"
 	"  -h, --help  this help\n"
 	"replay options:\n"
 	"  --target udp://HOST:PORT  the live STUN/TURN server\n"
@@ -80,6 +90,10 @@ enum {
 	OPT_PEER_HOST,
 	OPT_TIMEOUT,
 	OPT_STRICT,
+	OPT_SRTP_KEY,
+	OPT_CALL,
+	OPT_SIM,
+	OPT_SEED,
 };
 
 typedef struct replay_flags {
@@ -207,6 +221,10 @@ int il_cmd_pcap(int argc, char **argv)
 		{"peer-host", required_argument, NULL, OPT_PEER_HOST},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"strict", no_argument, NULL, OPT_STRICT},
+		{"srtp-key", required_argument, NULL, OPT_SRTP_KEY},
+		{"call", required_argument, NULL, OPT_CALL},
+		{"sim", required_argument, NULL, OPT_SIM},
+		{"seed", required_argument, NULL, OPT_SEED},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -214,6 +232,9 @@ int il_cmd_pcap(int argc, char **argv)
 	const char *html = NULL;
 	replay_flags rf = {0};
 	bool replay_opt = false;
+	const char *srtp_keys[16];
+	size_t srtp_key_count = 0;
+	const char *call_id = NULL, *sim = NULL, *seed = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -230,6 +251,16 @@ int il_cmd_pcap(int argc, char **argv)
 		case OPT_PEER_HOST: rf.peer_host = optarg; replay_opt = true; break;
 		case OPT_TIMEOUT: rf.timeout = optarg; replay_opt = true; break;
 		case OPT_STRICT: rf.strict = true; replay_opt = true; break;
+		case OPT_SRTP_KEY:
+			if (srtp_key_count == 16) {
+				cli_error("pcap", "--srtp-key: at most 16 keys");
+				return CLI_USAGE;
+			}
+			srtp_keys[srtp_key_count++] = optarg;
+			break;
+		case OPT_CALL: call_id = optarg; break;
+		case OPT_SIM: sim = optarg; break;
+		case OPT_SEED: seed = optarg; break;
 		case 'h': fputs(pcap_usage, stdout); return CLI_OK;
 		default: return cli_bad_option("pcap", c, argv);
 		}
@@ -264,10 +295,24 @@ int il_cmd_pcap(int argc, char **argv)
 		cli_error("pcap", "--html goes with analyze (see --help)");
 		return CLI_USAGE;
 	}
+	if ((call_id && !analyze) || sim || seed) {
+		cli_error("pcap", "%s (see --help)",
+			  call_id && !analyze ? "--call goes with analyze"
+					      : "--sim and --seed go with replay");
+		return CLI_USAGE;
+	}
 	il_pcap_analysis *a = il_pcap_analysis_new();
 	if (!a) {
 		cli_error("pcap", "out of memory");
 		return CLI_USAGE;
+	}
+	for (size_t i = 0; i < srtp_key_count; i++) {
+		char kerr[256];
+		if (il_pcap_add_srtp_key(a, srtp_keys[i], kerr, sizeof kerr) < 0) {
+			cli_error("pcap", "%s", kerr);
+			il_pcap_analysis_free(a);
+			return CLI_USAGE;
+		}
 	}
 	char err[PCAP_ERRBUF_SIZE + 64] = "";
 	FILE *probe = fopen(path, "rb");
@@ -285,6 +330,23 @@ int il_cmd_pcap(int argc, char **argv)
 		}
 		cli_error("pcap", "%s: damaged after frame %llu (%s); analysing what was read",
 			  path, (unsigned long long)il_pcap_frame_count(a), err);
+	}
+	if (call_id) {
+		/* Second pass: the same capture restricted to that call. */
+		il_pcap_finish(a);
+		il_pcap_analysis *scoped = il_pcap_analysis_new();
+		char serr[512];
+		if (!scoped || il_pcap_scope_to_call(scoped, a, call_id, serr, sizeof serr) < 0) {
+			cli_error("pcap", "%s: %s", path, scoped ? serr : "out of memory");
+			il_pcap_analysis_free(scoped);
+			il_pcap_analysis_free(a);
+			return CLI_USAGE;
+		}
+		il_pcap_analysis_free(a);
+		a = scoped;
+		for (size_t i = 0; i < srtp_key_count; i++)
+			il_pcap_add_srtp_key(a, srtp_keys[i], serr, sizeof serr); /* checked above */
+		il_pcap_read_file(a, path, err, sizeof err);
 	}
 	il_pcap_finish(a);
 	int rc = CLI_OK;

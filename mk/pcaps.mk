@@ -19,6 +19,7 @@ PCAPS_TEST_SRCS := $(wildcard pcaps/tests/test_*.c)
 PCAPS_TEST_BINS := $(PCAPS_TEST_SRCS:%.c=$(BUILD)/%)
 PCAPS_GEN := $(BUILD)/pcaps/gen/gen_captures
 PCAPS_LDLIBS := -lpcap
+PCAPS_LDLIBS += -lsrtp2
 
 all: $(PCAPS_LIB) $(PCAPS_TEST_BINS) $(PCAPS_GEN)
 
@@ -33,8 +34,8 @@ $(PCAPS_LIB): $(PCAPS_OBJS)
 $(BUILD)/pcaps/tests/%: $(BUILD)/pcaps/tests/%.o $(PCAPS_LIB) $(LIB)
 	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(PCAPS_LIB) $(LIB) $(TEST_LDLIBS) $(PCAPS_LDLIBS)
 
-$(PCAPS_GEN): $(BUILD)/pcaps/gen/gen_captures.o $(LIB)
-	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(PCAPS_LDLIBS)
+$(PCAPS_GEN): $(BUILD)/pcaps/gen/gen_captures.o $(BUILD)/pcaps/gen/gen_more.o $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS) $(PCAPS_LDLIBS)
 
 # The icelab binary: the archive, then libicelab.a again (the archive uses
 # the codec), appended to whatever LDLIBS holds when it links.
@@ -83,7 +84,7 @@ $(FUZZ_BUILD)/libfuzzer/pcaps_%: $(FUZZ_BUILD)/libfuzzer/obj/pcaps/fuzz/%.o $(PC
 .SECONDARY: $(PCAPS_FUZZ_OBJS) $(FUZZ_BUILD)/libfuzzer/obj/fuzz/pcap_reader.o $(PCAPS_FUZZ_PARSER_OBJS)
 
 -include $(PCAPS_OBJS:.o=.d) $(PCAPS_TEST_SRCS:%.c=$(BUILD)/%.d) \
-	$(BUILD)/pcaps/gen/gen_captures.d $(PCAPS_FUZZ_OBJS:.o=.d) $(PCAPS_FUZZ_PARSER_OBJS:.o=.d)
+	$(BUILD)/pcaps/gen/gen_captures.d $(BUILD)/pcaps/gen/gen_more.d $(PCAPS_FUZZ_OBJS:.o=.d) $(PCAPS_FUZZ_PARSER_OBJS:.o=.d)
 
 # A stand-alone `icelab pcap` (pcaps/tests/pcap_main.c) for the shell tests.
 PCAPS_MAIN := $(BUILD)/pcaps/tests/pcap_main

@@ -161,8 +161,12 @@ void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t 
 			f->rtp_last_frame = pkt->frame;
 			f->rtp_last_us = pkt->ts_us;
 		}
-		pa_rtp_packet_flow(a, pkt, f, buf, len);
-		pa_call_media_packet(a, pkt, f);
+		{
+			pa_rtp_stream *s = pa_rtp_packet_flow(a, pkt, f, buf, len);
+			pa_call_media_packet(a, pkt, f);
+			if (s && (a->srtp_keys_gen || s->srtp))
+				pa_srtp_packet(a, pkt, f, s, buf, len);
+		}
 		break;
 	case KIND_RTCP:
 		pa_rtcp_packet(a, pkt, buf, len);

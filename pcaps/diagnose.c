@@ -533,6 +533,8 @@ void pa_diagnose(il_pcap_analysis *a)
 	dtls_incomplete(a);
 	pa_calls_diagnose(a);
 	icmp_unreachable(a);
+	pa_tls_diagnose(a);
+	pa_srtp_diagnose(a);
 	for (size_t i = 0; i < a->finding_count; i++) {
 		pa_evidence *e = &a->findings[i].evidence;
 		/* evidence in frame order */

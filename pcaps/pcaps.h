@@ -68,6 +68,22 @@ int il_pcap_report_html(const il_pcap_analysis *a, FILE *out, const char *title)
 
 const char *il_pcap_severity_name(enum il_pcap_severity s);
 
+/* An SRTP key for streams whose SDP has none (before reading): spec is
+ * SELECTOR:BASE64, the selector an SSRC ("0x1234abcd" or decimal), a
+ * source "IP:PORT" (every stream from it) or "SRC>DST"; the key base64 of
+ * key||salt, 30 bytes (AES_CM_128_HMAC_SHA1_80) or 46 (AES_256_CM_HMAC_SHA1_80).
+ * 0, or -1 with err. */
+/* Restricts a (fresh, before reading) to one SIP call of full (an
+ * analysis of the same capture): only packets from or to the call's
+ * addresses, and SIP messages of that Call-ID, are analysed. 0, or -1
+ * with err when full has no such call. */
+int il_pcap_scope_to_call(il_pcap_analysis *a, const il_pcap_analysis *full, const char *call_id,
+			  char *err, size_t errlen);
+/* The Call-ID a is restricted to, or NULL. */
+const char *il_pcap_scope_call(const il_pcap_analysis *a);
+
+int il_pcap_add_srtp_key(il_pcap_analysis *a, const char *spec, char *err, size_t errlen);
+
 /* Called for every well-formed STUN message seen on the wire (UDP, or
  * framed out of TCP; not the messages unwrapped from TURN), in capture
  * order, before the model sees it: the replayer (replay.h) collects the

@@ -103,6 +103,32 @@ pa_flow *pa_flow_get(il_pcap_analysis *a, const pa_pkt *pkt);
 pa_flow *pa_flow_find(const il_pcap_analysis *a, uint8_t transport, bool relayed,
 		      const il_addr *src, const il_addr *dst);
 
+/* ---- tls.c: TLS records over TCP, per direction. */
+typedef struct pa_tls_state {
+	uint8_t hdr[5], hdr_len;     /* a record header split across segments */
+	uint8_t type;                /* of the record being skipped */
+	bool body_start, broken;
+	size_t need;                 /* body bytes still to skip */
+} pa_tls_state;
+
+typedef struct pa_tls_flow {
+	pa_tuple_key key;
+	il_addr src, dst;
+	bool sip;                    /* port 5061 (RFC 3261 §26.2) */
+	bool broken;                 /* lost record sync */
+	uint64_t records, handshake, ccs, alerts, appdata, other;
+	uint64_t first_frame, first_us, last_frame, client_hello_frame;
+} pa_tls_flow;
+
+/* Whether bytes start a TLS record header (type 20..24, version 3.x,
+ * length 1..2^14+2048). */
+bool pa_tls_detect(const uint8_t *p, size_t len);
+/* Stream bytes of a direction detected as TLS. */
+void pa_tls_stream(il_pcap_analysis *a, const pa_pkt *pkt, pa_tls_state *st, const uint8_t *p,
+		   size_t len);
+void pa_tls_diagnose(il_pcap_analysis *a);
+json_t *pa_tls_json(const il_pcap_analysis *a);
+
 /* ---- tcp_reassembly.c */
 void pa_tcp_segment(il_pcap_analysis *a, const pa_pkt *pkt, uint32_t seq, uint8_t flags,
 		    const uint8_t *payload, size_t len);
@@ -139,13 +165,42 @@ typedef struct pa_rtp_stream {
 	uint64_t jitter_n;
 	uint64_t first_frame, last_frame, first_us, last_us;
 	uint8_t active[ACTIVE_SECONDS / 8]; /* seconds from the capture start with packets */
+	struct pa_srtp_ctx *srtp;          /* srtp.c: when a key is known */
+	uint64_t srtp_gen;                 /* keys known when last looked for one, plus 1 */
 } pa_rtp_stream;
 
 void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf, size_t len);
 /* The same with the packet's flow (or NULL), whose last stream is tried
  * before the table. */
-void pa_rtp_packet_flow(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f, const uint8_t *buf,
-			size_t len);
+pa_rtp_stream *pa_rtp_packet_flow(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f,
+				  const uint8_t *buf, size_t len);
+
+/* ---- srtp.c: SRTP authentication with keys from SDES or --srtp-key. */
+enum { PA_SRTP_NONE = 0, PA_SRTP_AES_CM_128_HMAC_SHA1_80, PA_SRTP_AES_CM_128_HMAC_SHA1_32,
+       PA_SRTP_AES_256_CM_HMAC_SHA1_80, PA_SRTP_AES_256_CM_HMAC_SHA1_32, PA_SRTP_SUITE_COUNT };
+typedef struct pa_srtp_key {
+	uint8_t suite, len;          /* len 0: none */
+	uint8_t key[46];             /* master key || master salt */
+} pa_srtp_key;
+enum { PA_SRTP_BY_SSRC = 1, PA_SRTP_BY_SOURCE, PA_SRTP_BY_FLOW };
+typedef struct pa_srtp_opt {
+	int kind;
+	uint32_t ssrc;
+	il_addr src, dst;
+	pa_srtp_key key;
+} pa_srtp_opt;
+typedef struct pa_srtp_ctx pa_srtp_ctx;
+/* RFC 4648 base64 (padding optional); the length, or -1. */
+long pa_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+/* The value of an a=crypto attribute (after "a=crypto:"); 0, or -1 when
+ * malformed, an unsupported suite, or with an MKI. */
+int pa_srtp_parse_crypto(const char *v, size_t len, pa_srtp_key *out);
+int pa_srtp_suite(const char *name, size_t len);
+void pa_srtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const pa_flow *f, pa_rtp_stream *s,
+		    const uint8_t *buf, size_t len);
+void pa_srtp_diagnose(il_pcap_analysis *a);
+json_t *pa_srtp_stream_json(const pa_rtp_stream *s);
+void pa_srtp_free(il_pcap_analysis *a);
 /* RTP header length (fixed, CSRC, extension) and payload length without
  * padding; -1 when the header or padding overruns len (RFC 3550 §5.1). */
 int pa_rtp_parse(const uint8_t *p, size_t len, size_t *hdr, size_t *payload);
@@ -311,6 +366,11 @@ typedef struct pa_call_side {
 	uint64_t violated_sdp_frame;
 	bool violation_by_self;      /* it sent while recvonly/inactive */
 	pa_evidence dir_evidence;
+	pa_srtp_key crypto;          /* its latest SDES key (RFC 4568), len 0 when none */
+	uint64_t crypto_frame;
+	uint8_t cand_types;          /* ICE candidate types it offered: 1 << il_ice_candidate_type */
+	uint8_t cand_tcp;            /* of them over TCP (RFC 6544) */
+	char ufrag[24];              /* its latest ice-ufrag, truncated */
 } pa_call_side;
 
 typedef struct pa_call_event {
@@ -407,6 +467,9 @@ void pa_diagnose(il_pcap_analysis *a);
 pa_finding *pa_finding_add(il_pcap_analysis *a, const char *code, enum il_pcap_severity sev,
 			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* ---- scope.c: whether a UDP/TCP packet belongs to the --call scope. */
+bool pa_scope_pass(const il_pcap_analysis *a, const pa_pkt *pkt);
+
 /* ---- the analysis */
 struct il_pcap_analysis {
 	uint64_t frames, bytes;
@@ -420,6 +483,7 @@ struct il_pcap_analysis {
 	/* TCP */
 	pa_table tcp_flows;
 	uint64_t tcp_gaps, tcp_retransmitted, tcp_stun_frames, tls_streams, tcp_broken;
+	pa_table tls_flows;          /* pa_tls_flow per direction */
 	/* datagram kinds */
 	uint64_t kinds[KIND__COUNT];          /* on the wire */
 	uint64_t relayed_kinds[KIND__COUNT];  /* inside TURN */
@@ -455,6 +519,14 @@ struct il_pcap_analysis {
 	pa_finding *findings;
 	size_t finding_count, finding_cap;
 	bool finished;
+	/* scope.c: --call */
+	pa_table scope;              /* addresses (pa_key_addr) whose packets are read */
+	char scope_call_id[CALL_ID_MAX]; /* "" when not restricted */
+	/* srtp.c */
+	pa_srtp_opt srtp_opts[16];
+	size_t srtp_opt_count;
+	uint64_t srtp_keys_gen;      /* bumped when a key becomes known */
+	bool srtp_initialised;
 	/* il_pcap_set_stun_hook */
 	il_pcap_stun_hook stun_hook;
 	void *stun_hook_ctx;

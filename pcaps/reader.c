@@ -50,6 +50,8 @@ il_pcap_analysis *il_pcap_analysis_new(void)
 	pa_table_init(&a->calls, CALL_ID_MAX);
 	pa_table_init(&a->call_addrs, 19);
 	pa_table_init(&a->rtcp_reports, sizeof(((pa_rtcp_report *)0)->key));
+	pa_table_init(&a->tls_flows, sizeof(pa_tuple_key));
+	pa_table_init(&a->scope, 19);
 	return a;
 }
 
@@ -58,6 +60,7 @@ void il_pcap_analysis_free(il_pcap_analysis *a)
 	if (!a)
 		return;
 	pa_tcp_free(a);
+	pa_srtp_free(a);
 	pa_table_free(&a->flows);
 	pa_table_free(&a->rtp_streams);
 	pa_table_free(&a->transactions);
@@ -65,10 +68,17 @@ void il_pcap_analysis_free(il_pcap_analysis *a)
 	pa_table_free(&a->allocations);
 	pa_calls_free(a);
 	pa_table_free(&a->rtcp_reports);
+	pa_table_free(&a->tls_flows);
+	pa_table_free(&a->scope);
 	free(a->events);
 	free(a->frags);
 	free(a->findings);
 	free(a);
+}
+
+const char *il_pcap_scope_call(const il_pcap_analysis *a)
+{
+	return a->scope_call_id[0] ? a->scope_call_id : NULL;
 }
 
 int il_pcap_read(il_pcap_analysis *a, pcap_t *p, char *errbuf, size_t errlen)
@@ -309,6 +319,10 @@ static void ip_payload(il_pcap_analysis *a, pa_pkt *pkt, uint8_t proto, const ui
 			a->truncated++;
 			return;
 		}
+		pkt->src.port = pa_be16(p);
+		pkt->dst.port = pa_be16(p + 2);
+		if (a->scope_call_id[0] && !pa_scope_pass(a, pkt))
+			return;
 		a->udp++;
 		size_t ulen = pa_be16(p + 4);
 		if (ulen < 8 || ulen > len) { /* a zero length is a jumbogram; trust the IP length */
@@ -317,8 +331,6 @@ static void ip_payload(il_pcap_analysis *a, pa_pkt *pkt, uint8_t proto, const ui
 			ulen = len;
 		}
 		pkt->transport = 17;
-		pkt->src.port = pa_be16(p);
-		pkt->dst.port = pa_be16(p + 2);
 		pa_classify_datagram(a, pkt, p + 8, ulen - 8);
 	} else if (proto == 6) {
 		if (len < 20) {
@@ -330,10 +342,12 @@ static void ip_payload(il_pcap_analysis *a, pa_pkt *pkt, uint8_t proto, const ui
 			a->malformed_ip++;
 			return;
 		}
-		a->tcp++;
-		pkt->transport = 6;
 		pkt->src.port = pa_be16(p);
 		pkt->dst.port = pa_be16(p + 2);
+		if (a->scope_call_id[0] && !pa_scope_pass(a, pkt))
+			return;
+		a->tcp++;
+		pkt->transport = 6;
 		pa_tcp_segment(a, pkt, pa_be32(p + 4), p[13], p + doff, len - doff);
 	} else if (proto == 1 || proto == 58) {
 		a->icmp++;

@@ -100,6 +100,9 @@ static json_t *rtp_json(const il_pcap_analysis *a)
 			(json_int_t)s->first_frame, "last_frame", (json_int_t)s->last_frame,
 			"first_time", rel(a, s->first_us), "last_time", rel(a, s->last_us), "relayed",
 			s->relayed);
+		json_t *srtp = pa_srtp_stream_json(s);
+		if (srtp)
+			json_object_set_new(o, "srtp", srtp);
 		if (s->clock_rate && s->jitter_n) {
 			json_object_set_new(o, "clock_rate", json_integer(s->clock_rate));
 			json_object_set_new(o, "jitter_ms_max",
@@ -151,6 +154,7 @@ json_t *il_pcap_stats_json(const il_pcap_analysis *a)
 	json_object_set_new(o, "channeldata",
 			    json_integer((json_int_t)a->kinds[KIND_CHANNELDATA]));
 	json_object_set_new(o, "rtp_streams", rtp_json(a));
+	json_object_set_new(o, "tls", pa_tls_json(a));
 	json_object_set_new(
 		o, "sip",
 		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "messages",
@@ -363,6 +367,8 @@ static json_t *findings_json(const il_pcap_analysis *a)
 json_t *il_pcap_report_json(const il_pcap_analysis *a)
 {
 	json_t *o = json_object();
+	if (a->scope_call_id[0])
+		json_object_set_new(o, "call_filter", json_string(a->scope_call_id));
 	json_object_set_new(o, "findings", findings_json(a));
 	json_object_set_new(o, "stats", il_pcap_stats_json(a));
 	json_object_set_new(o, "transactions",
@@ -425,6 +431,9 @@ void il_pcap_stats_print(const il_pcap_analysis *a, FILE *out)
 	if (a->icmp_errors)
 		fprintf(out, "ICMP errors %" PRIu64 " (%" PRIu64 " quoting no flow seen)\n",
 			a->icmp_errors, a->icmp_unmatched);
+	if (a->tls_flows.count)
+		fprintf(out, "TLS streams %zu (encrypted: SIP over TLS on port 5061 cannot be read)\n",
+			a->tls_flows.count);
 	size_t n;
 	void **v = sorted(&a->rtp_streams, offsetof(pa_rtp_stream, first_frame), &n);
 	fprintf(out, "RTP streams: %zu\n", n);
@@ -439,6 +448,13 @@ void il_pcap_stats_print(const il_pcap_analysis *a, FILE *out)
 			pa_rtp_lost(s), s->duplicates, s->reordered);
 		if (s->clock_rate && s->jitter_n)
 			fprintf(out, " jitter max %.2f ms", s->jitter_max * 1000.0 / s->clock_rate);
+		json_t *srtp = pa_srtp_stream_json(s);
+		if (srtp)
+			fprintf(out, " SRTP authenticated %lld failed %lld replayed %lld",
+				json_integer_value(json_object_get(srtp, "authenticated")),
+				json_integer_value(json_object_get(srtp, "auth_failed")),
+				json_integer_value(json_object_get(srtp, "replayed")));
+		json_decref(srtp);
 		fputc('\n', out);
 	}
 	free(v);
@@ -479,6 +495,9 @@ static void print_calls(const il_pcap_analysis *a, FILE *out)
 
 void il_pcap_report_print(const il_pcap_analysis *a, FILE *out)
 {
+	if (a->scope_call_id[0])
+		fprintf(out, "restricted to SIP call %s (its signalling, media, ICE and TURN)\n",
+			a->scope_call_id);
 	fprintf(out, "findings: %zu (%zu error, %zu warning)\n", a->finding_count,
 		il_pcap_finding_count(a, IL_PCAP_ERROR),
 		il_pcap_finding_count(a, IL_PCAP_WARNING) - il_pcap_finding_count(a, IL_PCAP_ERROR));

@@ -157,12 +157,12 @@ void pa_rtp_packet(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *p, siz
 	pa_rtp_packet_flow(a, pkt, NULL, p, len);
 }
 
-void pa_rtp_packet_flow(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f, const uint8_t *p,
-			size_t len)
+pa_rtp_stream *pa_rtp_packet_flow(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f,
+				  const uint8_t *p, size_t len)
 {
 	size_t hdr, payload;
 	if (pa_rtp_parse(p, len, &hdr, &payload) < 0)
-		return;
+		return NULL;
 	uint32_t ssrc = pa_be32(p + 8);
 	bool created = false;
 	pa_rtp_stream *s = f ? f->rtp_last : NULL;
@@ -179,7 +179,7 @@ void pa_rtp_packet_flow(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f, cons
 		key.ssrc = ssrc;
 		s = pa_table_get(&a->rtp_streams, &key, sizeof *s, &created);
 		if (!s)
-			return;
+			return NULL;
 		if (f)
 			f->rtp_last = s;
 	}
@@ -206,4 +206,5 @@ void pa_rtp_packet_flow(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f, cons
 	sequence(s, pa_be16(p + 2));
 	if (pt == s->payload_type)
 		jitter(s, pkt->ts_us, pa_be32(p + 4));
+	return s;
 }

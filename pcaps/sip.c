@@ -458,10 +458,35 @@ static void apply_sdp(il_pcap_analysis *a, pa_call *c, const pa_sdp_rec *r,
 		}
 		/* ICE candidates of component 1 (RTP) are where media may go too */
 		const il_sdp_media *m = &s->media[i];
+		if (m->candidate_count)
+			side->cand_types = side->cand_tcp = 0;
 		for (size_t k = 0; k < m->candidate_count; k++) {
 			const il_ice_candidate *cand = &m->candidates[k].cand;
 			if (cand->component == 1 && cand->addr.family)
 				side_add_addr(a, c, i, r->side, &cand->addr);
+			if (cand->type <= IL_ICE_CAND_RELAY) {
+				side->cand_types |= (uint8_t)(1u << cand->type);
+				if (cand->transport == IL_ICE_TRANSPORT_TCP)
+					side->cand_tcp |= (uint8_t)(1u << cand->type);
+			}
+		}
+		const char *ufrag = il_sdp_media_ufrag(s, m);
+		if (ufrag)
+			snprintf(side->ufrag, sizeof side->ufrag, "%s", ufrag);
+		/* SDES (RFC 4568 §9.1): the first a=crypto of a suite we can
+		 * check; the key is the one this side encrypts its media with. */
+		for (size_t k = 0; k < m->line_count; k++) {
+			const il_sdp_line *l = &m->lines[k];
+			pa_srtp_key key;
+			if (l->len > 9 && memcmp(l->text, "a=crypto:", 9) == 0 &&
+			    pa_srtp_parse_crypto(l->text + 9, l->len - 9, &key) == 0) {
+				if (side->crypto.len != key.len ||
+				    memcmp(side->crypto.key, key.key, key.len) != 0)
+					a->srtp_keys_gen++;
+				side->crypto = key;
+				side->crypto_frame = r->frame;
+				break;
+			}
 		}
 	}
 }
@@ -579,6 +604,10 @@ int pa_sip_message(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf, s
 			a->sip_malformed++;
 		return -1;
 	}
+	/* --call: the messages of other calls are not read (scope.c). */
+	if (a->scope_call_id[0] && (v.call_id_len != strlen(a->scope_call_id) ||
+				    memcmp(v.call_id, a->scope_call_id, v.call_id_len) != 0))
+		return 0;
 	a->sip_messages++;
 	if (v.request)
 		a->sip_requests++;

@@ -37,6 +37,7 @@ typedef struct tcp_dir {
 	size_t start, end;  /* MODE_RFC4571: unread bytes in buf */
 	uint8_t head[DETECT_LEN]; /* the first bytes, until there are enough to tell */
 	size_t head_len;
+	pa_tls_state tls;   /* MODE_TLS */
 } tcp_dir;
 
 static bool looks_stun_or_cd(const uint8_t *p, size_t len)
@@ -64,7 +65,7 @@ static enum stream_mode detect(const uint8_t *p, size_t len)
 {
 	if (len && p[0] >= 'A' && p[0] <= 'Z' && detect_text(p, len) != MODE_OTHER)
 		return detect_text(p, len);
-	if (len >= 3 && p[0] >= 20 && p[0] <= 23 && p[1] == 3)
+	if (pa_tls_detect(p, len))
 		return MODE_TLS;
 	if (len >= 10 && pa_be32(p + 6) == IL_STUN_MAGIC_COOKIE && p[2] <= 3 &&
 	    pa_be16(p) == IL_STUN_HEADER_LEN + pa_be16(p + 4))
@@ -78,6 +79,7 @@ static void restart(tcp_dir *d)
 {
 	d->mode = MODE_UNKNOWN;
 	d->start = d->end = 0;
+	memset(&d->tls, 0, sizeof d->tls);
 	d->head_len = 0;
 	if (d->buf)
 		il_stream_init(&d->stream, d->buf, IL_STREAM_MIN_CAP);
@@ -308,7 +310,11 @@ void pa_tcp_segment(il_pcap_analysis *a, const pa_pkt *pkt, uint32_t seq, uint8_
 			il_stream_init(&d->stream, d->buf, IL_STREAM_MIN_CAP);
 		}
 	}
-	if (d->mode == MODE_STUN) {
+	if (d->mode == MODE_TLS) {
+		if (head_len)
+			pa_tls_stream(a, pkt, &d->tls, head, head_len);
+		pa_tls_stream(a, pkt, &d->tls, payload, len);
+	} else if (d->mode == MODE_STUN) {
 		if (head_len)
 			frames_stun(a, pkt, d, head, head_len);
 		if (d->mode == MODE_STUN)

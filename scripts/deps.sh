@@ -6,6 +6,7 @@ packages=(
 	libssl-dev libevent-dev libpcap-dev libcmocka-dev libjansson-dev
 	libidn-dev zlib1g-dev libnice-dev afl++ gcovr python3 xxd valgrind coturn
 	iproute2 nftables chromium tshark
+	libsrtp2-dev
 )
 missing=()
 for p in "${packages[@]}"; do

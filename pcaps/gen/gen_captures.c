@@ -20,41 +20,12 @@
 #include "icelab/channeldata.h"
 #include "icelab/stun.h"
 #include "icelab/stun_integrity.h"
+#include "gen.h"
 
-#define MS 1000ull
-#define S 1000000ull
-#define T0 (1700000000ull * S)
 
-typedef struct gen {
-	pcap_dumper_t *dumper;
-	pcap_t *dead;
-	FILE *pcapng;
-	int dlt;
-	uint64_t frame;
-	uint32_t tid_counter;
-	uint16_t ip_id;
-	uint32_t tcp_seq[8];
-	FILE *expected;
-	char name[256];
-	const char *dir;
-	/* Frames are collected, then written in timestamp order (stable), so
-	 * scenarios may be written one actor at a time. Ids are the order of
-	 * emission; expectations name ids and are mapped at close. */
-	struct frame {
-		uint64_t ts, id;
-		size_t len;
-		uint8_t *data;
-	} *frames;
-	size_t nframes, cap;
-	struct expectation {
-		const char *code, *severity;
-		int n;
-		uint64_t ids[8];
-	} exps[16];
-	int nexp;
-} gen;
 
-static il_addr A(const char *text)
+
+il_addr A(const char *text)
 {
 	il_addr a;
 	if (il_addr_parse(text, &a) != 0) {
@@ -66,7 +37,7 @@ static il_addr A(const char *text)
 
 /* ---- files */
 
-static void gen_open(gen *g, const char *dir, const char *name, int dlt, bool pcapng)
+void gen_open(gen *g, const char *dir, const char *name, int dlt, bool pcapng)
 {
 	memset(g, 0, sizeof *g);
 	g->dir = dir;
@@ -102,7 +73,7 @@ static void gen_open(gen *g, const char *dir, const char *name, int dlt, bool pc
 			     "be listed)\n", name);
 }
 
-static void expect(gen *g, const char *code, const char *severity, int n, ...)
+void expect(gen *g, const char *code, const char *severity, int n, ...)
 {
 	struct expectation *e = &g->exps[g->nexp++];
 	e->code = code;
@@ -143,7 +114,7 @@ static void write_frame_now(gen *g, uint64_t ts, const uint8_t *p, size_t len)
 	fwrite(&total, 4, 1, g->pcapng);
 }
 
-static void gen_close(gen *g)
+void gen_close(gen *g)
 {
 	qsort(g->frames, g->nframes, sizeof *g->frames, by_time);
 	uint64_t *number = calloc(g->nframes + 1, sizeof *number);
@@ -192,13 +163,13 @@ static void write_frame(gen *g, uint64_t ts, const uint8_t *p, size_t len)
 
 /* ---- link and IP layers */
 
-static void put16(uint8_t *p, uint16_t v)
+void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
-static void put32(uint8_t *p, uint32_t v)
+void put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)(v >> 16));
 	put16(p + 2, (uint16_t)v);
@@ -302,7 +273,7 @@ static void emit_ip(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst,
 	} while (off < l4len);
 }
 
-static uint64_t udp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst,
+uint64_t udp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst,
 		    const uint8_t *data, size_t len, size_t mtu)
 {
 	static uint8_t l4[70000];
@@ -317,7 +288,7 @@ static uint64_t udp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst,
 
 /* A TCP segment on connection slot conn (sequence numbers kept per
  * direction: slot*2 + dir). */
-static uint64_t tcp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst, int slot,
+uint64_t tcp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst, int slot,
 		    uint8_t flags, const uint8_t *data, size_t len)
 {
 	static uint8_t l4[70000];
@@ -342,21 +313,17 @@ static uint64_t tcp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst,
 
 /* ---- STUN */
 
-typedef struct msg {
-	uint8_t buf[4096];
-	size_t len;
-	uint8_t tid[12];
-} msg;
 
-static void tid_next(gen *g, uint8_t tid[12])
+
+void tid_next(gen *g, uint8_t tid[12])
 {
 	memset(tid, 0x5a, 12);
 	put32(tid + 8, ++g->tid_counter);
 }
 
-static il_stun_key ice_key, turn_key;
+il_stun_key ice_key, turn_key;
 
-static void finish(il_stun_builder *b, msg *m, const il_stun_key *key)
+void finish(il_stun_builder *b, msg *m, const il_stun_key *key)
 {
 	if (key)
 		il_stun_add_message_integrity(b, key);
@@ -370,7 +337,7 @@ static void finish(il_stun_builder *b, msg *m, const il_stun_key *key)
 }
 
 /* An ICE check (RFC 8445 §7.2.2). */
-static void ice_check(gen *g, msg *m, const char *user, bool controlling, bool use_candidate)
+void ice_check(gen *g, msg *m, const char *user, bool controlling, bool use_candidate)
 {
 	il_stun_builder b;
 	tid_next(g, m->tid);
@@ -384,7 +351,7 @@ static void ice_check(gen *g, msg *m, const char *user, bool controlling, bool u
 	finish(&b, m, &ice_key);
 }
 
-static void response(msg *out, const msg *req, uint16_t method, int code,
+void response(msg *out, const msg *req, uint16_t method, int code,
 		     const il_addr *mapped, const il_stun_key *key)
 {
 	il_stun_builder b;
@@ -399,7 +366,7 @@ static void response(msg *out, const msg *req, uint16_t method, int code,
 }
 
 /* Request, then (unless code < 0) its response; returns the response frame. */
-static uint64_t ice_exchange(gen *g, uint64_t ts, const il_addr *from, const il_addr *to,
+uint64_t ice_exchange(gen *g, uint64_t ts, const il_addr *from, const il_addr *to,
 			     const char *user, bool controlling, bool use_candidate, int code,
 			     uint64_t *req_frame)
 {
@@ -415,7 +382,7 @@ static uint64_t ice_exchange(gen *g, uint64_t ts, const il_addr *from, const il_
 }
 
 /* Both sides check and nominate (the controlling side with USE-CANDIDATE). */
-static void ice_connect(gen *g, uint64_t ts, const il_addr *a, const il_addr *b)
+void ice_connect(gen *g, uint64_t ts, const il_addr *a, const il_addr *b)
 {
 	ice_exchange(g, ts, a, b, "bbbb:aaaa", true, false, 0, NULL);
 	ice_exchange(g, ts + 20 * MS, b, a, "aaaa:bbbb", false, false, 0, NULL);
@@ -424,7 +391,7 @@ static void ice_connect(gen *g, uint64_t ts, const il_addr *a, const il_addr *b)
 
 /* ---- RTP (RFC 3550) and DTLS records (RFC 6347) */
 
-static uint64_t rtp(gen *g, uint64_t ts, const il_addr *from, const il_addr *to, uint32_t ssrc,
+uint64_t rtp(gen *g, uint64_t ts, const il_addr *from, const il_addr *to, uint32_t ssrc,
 		    uint16_t seq, uint32_t rtp_ts)
 {
 	uint8_t p[172];
@@ -472,7 +439,7 @@ static void dtls_handshake(gen *g, uint64_t ts, const il_addr *c, const il_addr 
 
 /* Media both ways at 20 ms from t0 for the given durations (µs); *last
  * receives the last frame of each direction. */
-static void media(gen *g, uint64_t t0, const il_addr *a, const il_addr *b, uint64_t a_for,
+void media(gen *g, uint64_t t0, const il_addr *a, const il_addr *b, uint64_t a_for,
 		  uint64_t b_for, uint64_t last[2])
 {
 	uint16_t seq[2] = {1000, 50000};
@@ -567,7 +534,7 @@ static size_t rtp_bytes(uint8_t *p, uint32_t ssrc, uint16_t seq, uint32_t ts)
 
 /* ---- the captures */
 
-static const char *dir_;
+const char *dir_;
 
 static void clean_call(void)
 {
@@ -925,7 +892,7 @@ static void turn_replay(void)
 /* ---- SIP (RFC 3261) with SDP (RFC 8866), RTCP (RFC 3550), ICMP */
 
 /* An SDP body: audio PCMA on port, with the given direction. */
-static const char *sdp_body(char *buf, size_t cap, const char *origin, const char *conn, int port,
+const char *sdp_body(char *buf, size_t cap, const char *origin, const char *conn, int port,
 			    const char *direction)
 {
 	snprintf(buf, cap,
@@ -938,7 +905,7 @@ static const char *sdp_body(char *buf, size_t cap, const char *origin, const cha
 
 /* A SIP message as text; from_tag is the caller's on every message of
  * the dialog it sends, and on the callee's responses (RFC 3261 §8.2.6.2). */
-static size_t sip_text(char *out, size_t cap, const char *first_line, const il_addr *via,
+size_t sip_text(char *out, size_t cap, const char *first_line, const il_addr *via,
 		       const char *call_id, unsigned cseq, const char *method, const char *from_tag,
 		       const char *to_tag, const char *sdp)
 {
@@ -957,7 +924,7 @@ static size_t sip_text(char *out, size_t cap, const char *first_line, const il_a
 	return (size_t)n;
 }
 
-static uint64_t sip_udp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst,
+uint64_t sip_udp(gen *g, uint64_t ts, const il_addr *src, const il_addr *dst,
 			const char *first_line, const char *call_id, unsigned cseq,
 			const char *method, const char *from_tag, const char *to_tag, const char *sdp)
 {
@@ -967,13 +934,11 @@ static uint64_t sip_udp(gen *g, uint64_t ts, const il_addr *src, const il_addr *
 	return udp(g, ts, src, dst, (const uint8_t *)text, n, 0);
 }
 
-typedef struct call_frames {
-	uint64_t invite, ok, ack;
-} call_frames;
+
 
 /* INVITE with the offer, 100, 180, 200 with the answer, ACK (RFC 3261
  * §13, RFC 3264 §4): the caller at c, the callee at e. */
-static call_frames call_setup(gen *g, uint64_t ts, const il_addr *c, const il_addr *e,
+call_frames call_setup(gen *g, uint64_t ts, const il_addr *c, const il_addr *e,
 			      const char *id, const char *offer, const char *answer)
 {
 	call_frames f;
@@ -988,7 +953,7 @@ static call_frames call_setup(gen *g, uint64_t ts, const il_addr *c, const il_ad
 	return f;
 }
 
-static uint64_t call_bye(gen *g, uint64_t ts, const il_addr *c, const il_addr *e,
+uint64_t call_bye(gen *g, uint64_t ts, const il_addr *c, const il_addr *e,
 			 const char *id)
 {
 	uint64_t f = sip_udp(g, ts, c, e, "BYE sip:bob@example.com SIP/2.0", id, 2, "BYE", "a1",
@@ -998,7 +963,7 @@ static uint64_t call_bye(gen *g, uint64_t ts, const il_addr *c, const il_addr *e
 }
 
 /* RTP from -> to every 20 ms over [t0, t0 + dur); first and last frames. */
-static void rtp_run(gen *g, uint64_t t0, uint64_t dur, const il_addr *from, const il_addr *to,
+void rtp_run(gen *g, uint64_t t0, uint64_t dur, const il_addr *from, const il_addr *to,
 		    uint32_t ssrc, uint64_t *first, uint64_t *last)
 {
 	uint16_t seq = (uint16_t)(ssrc & 0xffff);
@@ -1384,5 +1349,6 @@ int main(int argc, char **argv)
 	sip_media_after_end();
 	icmp_unreachable();
 	sip_websocket();
+	gen_more_captures();
 	return 0;
 }
