@@ -13,11 +13,13 @@
 #include "cli.h"
 #include "pcaps.h"
 #include "replay.h"
+#include "replay_sim.h"
 
 static const char pcap_usage[] =
 	"usage: icelab pcap stats FILE [--json]\n"
 	"       icelab pcap analyze FILE [--json] [--html OUT] [--call ID] [--srtp-key SEL:KEY]...\n"
 	"       icelab pcap replay FILE --target udp://HOST:PORT [--user U --password P]\n"
+	"       icelab pcap replay FILE --sim PRESET-A,PRESET-B|all [--seed N] [--json]\n"
 	"\n"
 	"Reads a capture (pcap or pcapng; Ethernet, 802.1Q, Linux cooked SLL/SLL2,\n"
 	"raw IP, loopback), reassembles IP fragments and STUN/TURN over TCP, and\n"
@@ -72,6 +74,16 @@ static const char pcap_usage[] =
 	"                            port (default: the target's IP); keep: as captured\n"
 	"  --timeout MS              per request, retransmissions included (default 2000)\n"
 	"  --strict                  attributes the live response adds are differences too\n"
+	"  --sim A,B | all           instead of a target: the capture's ICE negotiation\n"
+	"                            re-run in the NAT simulator with two reference ICE\n"
+	"                            agents, the controlling side behind preset A, the\n"
+	"                            controlled one behind B (presets of `icelab sim\n"
+	"                            presets`, knobs allowed: symmetric,hairpin=off);\n"
+	"                            TURN, relay-only gathering and the signalling delay\n"
+	"                            as in the capture; per pair: connected or failed,\n"
+	"                            the selected pair's types, time to connect, next to\n"
+	"                            what the capture shows. all: every preset pair\n"
+	"  --seed N                  the simulator's seed (default 1)\n"
 	"\n"
 	"exit status: 0 read (analyze: no finding of severity error; replay:\n"
 	"every response matched); 1 analyze reported at least one error finding,\n"
@@ -174,6 +186,59 @@ static int cmd_replay(const char *path, const replay_flags *f)
 	return rc ? CLI_FAILED : CLI_OK;
 }
 
+static int cmd_replay_sim(const char *path, const char *sim, const char *seed_text, bool json,
+			  bool pretty)
+{
+	uint64_t seed = 1;
+	if (seed_text) {
+		char *end;
+		unsigned long long v = strtoull(seed_text, &end, 10);
+		if (*end || !*seed_text || seed_text[0] == '-') {
+			cli_error("pcap", "--seed '%s': a non-negative integer", seed_text);
+			return CLI_USAGE;
+		}
+		seed = v;
+	}
+	char err[PCAP_ERRBUF_SIZE + 256];
+	char **pairs;
+	int n = il_sim_replay_parse_presets(sim, &pairs, err, sizeof err);
+	if (n < 0) {
+		cli_error("pcap", "%s", err);
+		return CLI_USAGE;
+	}
+	il_pcap_analysis *a = il_pcap_analysis_new();
+	int rc = CLI_USAGE;
+	il_sim_replay_capture cap;
+	if (!a) {
+		cli_error("pcap", "out of memory");
+	} else if (il_pcap_read_file(a, path, err, sizeof err) < 0 && il_pcap_frame_count(a) == 0) {
+		cli_error("pcap", "%s: not a readable capture: %s", path, err);
+	} else {
+		il_pcap_finish(a);
+		if (il_sim_replay_extract(a, &cap) < 0) {
+			cli_error("pcap", "%s: no ICE connectivity check in the capture: nothing to "
+				  "replay", path);
+		} else {
+			json_t *o = json ? json_object() : NULL;
+			if (il_sim_replay_run(&cap, pairs, n, seed, stdout, o, err, sizeof err) < 0) {
+				cli_error("pcap", "%s", err);
+			} else {
+				rc = CLI_OK;
+				if (o) {
+					json_object_set_new(o, "file", json_string(path));
+					json_dumpf(o, stdout, (pretty ? JSON_INDENT(2) : JSON_COMPACT) |
+							       JSON_REAL_PRECISION(9));
+					fputc('\n', stdout);
+				}
+			}
+			json_decref(o);
+		}
+	}
+	il_pcap_analysis_free(a);
+	il_sim_replay_free_presets(pairs, n);
+	return rc;
+}
+
 /* OUT.XXXXXX beside OUT, then rename: a reader never sees half a page. */
 static int write_html(const il_pcap_analysis *a, const char *out, const char *title)
 {
@@ -274,8 +339,19 @@ int il_cmd_pcap(int argc, char **argv)
 	}
 	const char *sub = argv[optind], *path = argv[optind + 1];
 	bool analyze = strcmp(sub, "analyze") == 0;
+	if (strcmp(sub, "replay") == 0 && (sim || seed)) {
+		if (replay_opt || html || call_id || srtp_key_count) {
+			cli_error("pcap", "--sim takes --seed and --json only (see --help)");
+			return CLI_USAGE;
+		}
+		if (!sim) {
+			cli_error("pcap", "--seed goes with --sim (see --help)");
+			return CLI_USAGE;
+		}
+		return cmd_replay_sim(path, sim, seed, json, pretty);
+	}
 	if (strcmp(sub, "replay") == 0) {
-		if (json || html) {
+		if (json || html || call_id || srtp_key_count) {
 			cli_error("pcap", "--json and --html go with stats and analyze (see --help)");
 			return CLI_USAGE;
 		}

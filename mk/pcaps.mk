@@ -41,6 +41,8 @@ $(PCAPS_GEN): $(BUILD)/pcaps/gen/gen_captures.o $(BUILD)/pcaps/gen/gen_more.o $(
 # the codec), appended to whatever LDLIBS holds when it links.
 $(ICELAB): $(PCAPS_LIB)
 $(ICELAB): LDLIBS += $(PCAPS_LIB) $(LIB) -ljansson $(PCAPS_LDLIBS)
+# replay --sim (pcaps/replay_sim.c) runs the simulator: its archive after ours.
+$(ICELAB): LDLIBS += $(SIM_LIB) $(LIB) $(SIM_LDLIBS)
 
 .PHONY: pcaps-captures fuzz-pcap-reader pcaps-fuzz-smoke pcaps-fuzz-replay
 pcaps-captures: $(PCAPS_GEN)
@@ -48,6 +50,7 @@ pcaps-captures: $(PCAPS_GEN)
 
 # ---- fuzzing: same compiler and flags as mk/fuzz.mk (FUZZ_* variables).
 PCAPS_FUZZ_OBJS := $(PCAPS_SRCS:%.c=$(FUZZ_BUILD)/libfuzzer/obj/%.o)
+PCAPS_FUZZ_OBJS := $(filter-out %/pcaps/replay_sim.o,$(PCAPS_FUZZ_OBJS)) # no simulator there
 PCAPS_FUZZ_BIN := $(FUZZ_BUILD)/libfuzzer/pcap_reader
 
 fuzz-pcap-reader: $(PCAPS_FUZZ_BIN)
@@ -91,6 +94,6 @@ PCAPS_MAIN := $(BUILD)/pcaps/tests/pcap_main
 all: $(PCAPS_MAIN)
 $(BUILD)/pcaps/tests/pcap_main.o: CFLAGS += -Ipcaps -Icli
 $(PCAPS_MAIN): $(BUILD)/pcaps/tests/pcap_main.o $(BUILD)/cli/pcap_cmd.o $(BUILD)/cli/util.o \
-		$(PCAPS_LIB) $(LIB)
-	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $(filter %.o,$^) $(PCAPS_LIB) $(LIB) $(LDLIBS) \
-		$(PCAPS_LDLIBS)
+		$(PCAPS_LIB) $(SIM_LIB) $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $(filter %.o,$^) $(PCAPS_LIB) $(SIM_LIB) $(LIB) $(LDLIBS) \
+		$(PCAPS_LDLIBS) $(SIM_LDLIBS)

@@ -246,7 +246,8 @@ typedef struct pa_ice_pair {
 	int last_error;
 	uint64_t error_counts[4];    /* 401, 487, other 4xx/5xx, 400 */
 	bool nominated;
-	uint64_t nominated_frame;
+	uint64_t nominated_frame, nominated_us;
+	uint64_t first_success_us;
 	double rtt_min_ms, rtt_max_ms, rtt_sum_ms;
 	uint64_t rtt_n;
 	uint64_t first_frame, first_us;

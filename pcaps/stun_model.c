@@ -413,7 +413,8 @@ static void ice_response(il_pcap_analysis *a, const txn *x, const pa_pkt *pkt, b
 			p->rtt_max_ms = rtt;
 		p->rtt_sum_ms += rtt;
 		p->rtt_n++;
-		p->successes++;
+		if (!p->successes++)
+			p->first_success_us = pkt->ts_us;
 		p->last_success_frame = pkt->frame;
 		p->last_success_us = pkt->ts_us;
 		p->unanswered_after_success = 0;
@@ -421,6 +422,7 @@ static void ice_response(il_pcap_analysis *a, const txn *x, const pa_pkt *pkt, b
 		if (x->use_candidate && !p->nominated) {
 			p->nominated = true;
 			p->nominated_frame = pkt->frame;
+			p->nominated_us = pkt->ts_us;
 		}
 		return;
 	}

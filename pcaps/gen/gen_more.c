@@ -7,7 +7,11 @@
  *                         (one packet duplicated: a replay, counted only);
  *   srtp_wrong_key.pcap   the same call where the caller protects its media
  *                         with a key other than the one its offer names:
- *                         every caller packet fails authentication.
+ *                         every caller packet fails authentication;
+ *   sip_ice_call.pcap     a SIP call with ICE in its SDP (RFC 8839): the caller
+ *                         offers host and server-reflexive candidates, the
+ *                         callee a relayed one only; checks, nomination and
+ *                         media on srflx -> relay (replay --sim reads it).
  * Deterministic: the keys are fixed bytes, libsrtp2's AES-CM and HMAC-SHA1
  * have no random input. */
 #include <stdlib.h>
@@ -182,6 +186,45 @@ static void srtp_call(const char *name, bool wrong_key)
 	gen_close(&g);
 }
 
+/* ---- ICE in SDP (RFC 8839) */
+
+/* ice-pwd is 22 characters at least (RFC 8839 §5.4); the checks are
+ * signed with the corpus' ICE key all the same (the analyser does not
+ * verify MESSAGE-INTEGRITY: it has no passwords). */
+static const char *ice_sdp(char *buf, size_t cap, const char *conn, int port, const char *ufrag,
+			   const char *candidates)
+{
+	snprintf(buf, cap,
+		 "v=0\r\no=- 3003 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+		 "m=audio %d RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=ice-ufrag:%s\r\n"
+		 "a=ice-pwd:icelabIcePasswordOfTheSdp0\r\n%sa=sendrecv\r\n",
+		 conn, conn, port, ufrag, candidates);
+	return buf;
+}
+
+static void sip_ice_call(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_ice_call.pcap", DLT_EN10MB, false);
+	il_addr cs = A("192.0.2.10:5060"), es = A("198.51.100.20:5060");
+	il_addr srflx = A("192.0.2.10:40000"), relay = A("203.0.113.50:49152");
+	char o[1024], an[1024];
+	const char *id = "ice-1@192.0.2.10";
+	call_setup(&g, T0, &cs, &es, id,
+		   ice_sdp(o, sizeof o, "192.0.2.10", 40000, "aaaa",
+			   "a=candidate:1 1 UDP 2130706431 10.0.0.5 40000 typ host\r\n"
+			   "a=candidate:2 1 UDP 1694498815 192.0.2.10 40000 typ srflx raddr "
+			   "10.0.0.5 rport 40000\r\n"),
+		   ice_sdp(an, sizeof an, "203.0.113.50", 49152, "bbbb",
+			   "a=candidate:3 1 UDP 16777215 203.0.113.50 49152 typ relay raddr "
+			   "198.51.100.20 rport 50000\r\n"));
+	ice_connect(&g, T0 + 520 * MS, &srflx, &relay);
+	uint64_t last[2];
+	media(&g, T0 + 600 * MS, &srflx, &relay, 3 * S, 3 * S, last);
+	call_bye(&g, T0 + 3700 * MS, &cs, &es, id);
+	gen_close(&g);
+}
+
 void gen_more_captures(void)
 {
 	if (srtp_init() != srtp_err_status_ok) {
@@ -192,4 +235,5 @@ void gen_more_captures(void)
 	srtp_call("srtp_call.pcap", false);
 	srtp_call("srtp_wrong_key.pcap", true);
 	srtp_shutdown();
+	sip_ice_call();
 }
