@@ -28,10 +28,17 @@ static pa_call_addr *addr_find(const il_pcap_analysis *a, const il_addr *addr)
 	return pa_table_find(&a->call_addrs, key);
 }
 
+/* il_addr_equal, inline: this runs for every RTP packet of a call. */
+static inline bool same_addr(const il_addr *a, const il_addr *b)
+{
+	return a->port == b->port && a->family == b->family &&
+	       memcmp(a->ip, b->ip, a->family == IL_AF_INET ? 4 : 16) == 0;
+}
+
 static void observe(pa_peer_obs *obs, uint8_t *count, const il_addr *addr, uint64_t frame)
 {
 	for (uint8_t i = 0; i < *count; i++)
-		if (il_addr_equal(&obs[i].addr, addr)) {
+		if (same_addr(&obs[i].addr, addr)) {
 			obs[i].packets++;
 			obs[i].last_frame = frame;
 			return;
@@ -74,17 +81,22 @@ void pa_call_media_packet(il_pcap_analysis *a, const pa_pkt *pkt, pa_flow *f)
 	if (!a->call_addrs.count)
 		return;
 	pa_call_addr *d, *s;
-	if (f && f->call_gen == a->call_addrs_gen) {
+	if (f) {
+		/* An entry found stays valid (entries are updated in place,
+		 * never removed); one not found is looked for again only when
+		 * an SDP added addresses since. */
+		if (f->call_gen != a->call_addrs_gen) {
+			if (!f->call_dst)
+				f->call_dst = addr_find(a, &pkt->dst);
+			if (!f->call_src)
+				f->call_src = addr_find(a, &pkt->src);
+			f->call_gen = a->call_addrs_gen;
+		}
 		d = f->call_dst;
 		s = f->call_src;
 	} else {
 		d = addr_find(a, &pkt->dst);
 		s = addr_find(a, &pkt->src);
-		if (f) {
-			f->call_gen = a->call_addrs_gen;
-			f->call_dst = d;
-			f->call_src = s;
-		}
 	}
 	if (d && s && (d->call != s->call || d->media != s->media || d->side == s->side))
 		s = NULL; /* the destination decides */

@@ -73,12 +73,19 @@ enum { KIND_STUN, KIND_CHANNELDATA, KIND_DTLS, KIND_RTP, KIND_RTCP, KIND_ZRTP, K
 
 typedef struct pa_flow {
 	pa_tuple_key key;
+	/* Per-packet lookups remembered, beside the key (one cache line):
+	 * the last RTP stream of this flow, and the call_addrs entries of
+	 * its source and destination (entries never move or go away; a
+	 * missing one is looked for again when call_addrs_gen changed). */
+	struct pa_rtp_stream *rtp_last;
+	uint64_t call_gen;
+	struct pa_call_addr *call_src, *call_dst;
+	uint64_t rtp_first_frame, rtp_last_frame, rtp_first_us, rtp_last_us, rtp_packets;
+	uint64_t first_frame, last_frame, first_us, last_us;
 	il_addr src, dst;
 	uint8_t transport;
 	bool relayed;
 	uint64_t packets[KIND__COUNT];
-	uint64_t first_frame, last_frame, first_us, last_us;
-	uint64_t rtp_first_frame, rtp_last_frame, rtp_first_us, rtp_last_us, rtp_packets;
 	/* DTLS (RFC 6347 record layer, RFC 9147 unified header) */
 	uint32_t dtls_client_hello, dtls_server_hello, dtls_hello_verify, dtls_ccs,
 		dtls_appdata, dtls_ciphertext;
@@ -89,12 +96,6 @@ typedef struct pa_flow {
 	uint64_t icmp_unreachable, icmp_first_frame, icmp_last_frame, icmp_first_us;
 	uint8_t icmp_code, icmp_v6;
 	il_addr icmp_from;           /* who sent the error */
-	/* Per-packet lookups remembered (entries never move or go away):
-	 * the last RTP stream of this flow, and the call_addrs entries of
-	 * its source and destination as of call_addrs_gen. */
-	struct pa_rtp_stream *rtp_last;
-	uint64_t call_gen;
-	struct pa_call_addr *call_src, *call_dst;
 } pa_flow;
 
 void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf,
