@@ -73,11 +73,14 @@ pcaps-fuzz-smoke: $(PCAPS_FUZZ_BIN) $(PCAPS_FUZZ_PARSER_BINS)
 
 # Parser targets over the same instrumented objects (pcaps/fuzz/*.c).
 PCAPS_FUZZ_PARSERS := sip_sdp rtp_rtcp
+PCAPS_FUZZ_PARSERS += srtp_tls
 PCAPS_FUZZ_PARSER_BINS := $(PCAPS_FUZZ_PARSERS:%=$(FUZZ_BUILD)/libfuzzer/pcaps_%)
 PCAPS_FUZZ_PARSER_OBJS := $(PCAPS_FUZZ_PARSERS:%=$(FUZZ_BUILD)/libfuzzer/obj/pcaps/fuzz/%.o)
 .PHONY: fuzz-pcaps-sip-sdp fuzz-pcaps-rtp-rtcp
 fuzz-pcaps-sip-sdp: $(FUZZ_BUILD)/libfuzzer/pcaps_sip_sdp
 fuzz-pcaps-rtp-rtcp: $(FUZZ_BUILD)/libfuzzer/pcaps_rtp_rtcp
+.PHONY: fuzz-pcaps-srtp-tls
+fuzz-pcaps-srtp-tls: $(FUZZ_BUILD)/libfuzzer/pcaps_srtp_tls
 fuzz-build-libfuzzer: $(PCAPS_FUZZ_PARSER_BINS)
 $(PCAPS_FUZZ_PARSER_OBJS): FUZZ_LF_CFLAGS += -Ipcaps
 $(FUZZ_BUILD)/libfuzzer/pcaps_%: $(FUZZ_BUILD)/libfuzzer/obj/pcaps/fuzz/%.o $(PCAPS_FUZZ_OBJS) \

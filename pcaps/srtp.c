@@ -220,14 +220,17 @@ static void policy_suite(srtp_crypto_policy_t *p, uint8_t suite)
 }
 
 /* libsrtp2's crypto kernel is process-wide: initialised by the first
- * analysis that needs it, shut down when the last one is freed. */
+ * analysis that needs it, shut down when the last one is freed, unless
+ * the program had initialised it before us (srtp_init then fails: its
+ * modules are loaded already; sessions can be created all the same). */
 static unsigned srtp_users;
+static bool srtp_ours;
 
 static pa_srtp_ctx *ctx_new(il_pcap_analysis *a, const pa_rtp_stream *s, const pa_srtp_key *k)
 {
 	if (!a->srtp_initialised) {
-		if (!srtp_users && srtp_init() != srtp_err_status_ok)
-			return NULL;
+		if (!srtp_users)
+			srtp_ours = srtp_init() == srtp_err_status_ok;
 		srtp_users++;
 		a->srtp_initialised = true;
 	}
@@ -302,7 +305,7 @@ void pa_srtp_free(il_pcap_analysis *a)
 			s->srtp = NULL;
 		}
 	}
-	if (a->srtp_initialised && --srtp_users == 0)
+	if (a->srtp_initialised && --srtp_users == 0 && srtp_ours)
 		srtp_shutdown();
 	a->srtp_initialised = false;
 }

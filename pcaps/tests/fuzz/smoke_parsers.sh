@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A short libFuzzer run of the parser targets pcaps_sip_sdp and
-# pcaps_rtp_rtcp (pcaps/fuzz/), seeded with inputs written here (SIP with
+# A short libFuzzer run of the parser targets pcaps_sip_sdp,
+# pcaps_rtp_rtcp and pcaps_srtp_tls (pcaps/fuzz/), seeded with inputs written here (SIP with
 # SDP and ICE candidates, multipart, RTP with CSRC/extension/padding,
 # compound RTCP with report blocks, BYE reason, XR); kept crashes in
 # pcaps/tests/fuzz/regressions/TARGET/ are replayed first.
@@ -41,6 +41,12 @@ if t == "sip_sdp":
           "--zz\r\nContent-Type: application/sdp\r\n\r\n%s--zz--\r\n" % sdp)
     w("multipart", mp.encode())
     w("bye", b"BYE sip:b@x SIP/2.0\r\nCall-ID: c1@x\r\nCSeq: 2 BYE\r\nFrom: <sip:a@x>;tag=a1\r\n\r\n")
+elif t == "srtp_tls":
+    w("crypto", b"1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd|2^31")
+    w("crypto_mki", b"2 AES_256_CM_HMAC_SHA1_32 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdA==|2^20|1:4")
+    w("key", b"0x11110007:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd")
+    w("tls", bytes([22, 3, 1, 0, 4, 1, 0, 0, 0, 23, 3, 3, 0, 2, 0xaa, 0xbb, 21, 3, 3, 0, 2, 2, 40]))
+    w("srtp", bytes([0x80, 8, 0, 1, 0, 0, 0, 160, 0x11, 0x11, 0, 7]) + b"\xd5" * 20 + b"\x01" * 10)
 else:
     hdr = bytes([0x80 | 0x20 | 0x10 | 2, 8]) + struct.pack(">HII", 7, 160, 0x11111111)
     rtp = hdr + struct.pack(">II", 1, 2) + struct.pack(">HH", 0xbede, 1) + b"\x10\xaa\x00\x00" + b"\xd5" * 20 + b"\x00\x00\x03"
