@@ -112,11 +112,12 @@ void pa_classify_datagram(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t 
 	/* SIP on any port: its start line is text, which RFC 7983 files
 	 * under ChannelData (64..79) or nothing. */
 	if (len && buf[0] >= 'A' && buf[0] <= 'Z' && pa_sip_detect(buf, len)) {
+		if (pa_sip_message(a, pkt, buf, len) == 1)
+			return; /* another call than --call's: not counted */
 		(pkt->relayed ? a->relayed_kinds : a->kinds)[KIND_SIP]++;
 		pa_flow *sf = pa_flow_get(a, pkt);
 		if (sf)
 			sf->packets[KIND_SIP]++;
-		pa_sip_message(a, pkt, buf, len);
 		return;
 	}
 	enum il_demux_kind dk = il_demux_classify(buf, len);

@@ -425,7 +425,8 @@ typedef struct pa_call_addr {
 /* Whether a UDP payload or stream bytes start a SIP message. */
 bool pa_sip_detect(const uint8_t *p, size_t len);
 /* One whole SIP message (a datagram, a TCP-framed message, a WebSocket
- * message). Returns 0, or -1 when it is not SIP. */
+ * message). Returns 0, -1 when it is not SIP, 1 when it belongs to
+ * another call than the one analyze --call keeps (skipped). */
 int pa_sip_message(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf, size_t len);
 /* Length of the first complete SIP message in a byte stream (headers and
  * Content-Length body), 0 when more bytes are needed, -1 when it cannot

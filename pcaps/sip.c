@@ -607,7 +607,7 @@ int pa_sip_message(il_pcap_analysis *a, const pa_pkt *pkt, const uint8_t *buf, s
 	/* --call: the messages of other calls are not read (scope.c). */
 	if (a->scope_call_id[0] && (v.call_id_len != strlen(a->scope_call_id) ||
 				    memcmp(v.call_id, a->scope_call_id, v.call_id_len) != 0))
-		return 0;
+		return 1;
 	a->sip_messages++;
 	if (v.request)
 		a->sip_requests++;

@@ -11,7 +11,10 @@
  *   sip_ice_call.pcap     a SIP call with ICE in its SDP (RFC 8839): the caller
  *                         offers host and server-reflexive candidates, the
  *                         callee a relayed one only; checks, nomination and
- *                         media on srflx -> relay (replay --sim reads it).
+ *                         media on srflx -> relay (replay --sim reads it);
+ *   sip_two_calls.pcap    two calls over the same signalling 5-tuple: the
+ *                         first clean, the second one-way (analyze --call
+ *                         keeps one of them).
  * Deterministic: the keys are fixed bytes, libsrtp2's AES-CM and HMAC-SHA1
  * have no random input. */
 #include <stdlib.h>
@@ -225,6 +228,31 @@ static void sip_ice_call(void)
 	gen_close(&g);
 }
 
+static void sip_two_calls(void)
+{
+	gen g;
+	gen_open(&g, dir_, "sip_two_calls.pcap", DLT_EN10MB, false);
+	il_addr cs = A("192.0.2.10:5060"), es = A("198.51.100.20:5060");
+	il_addr c1 = A("192.0.2.10:4000"), e1 = A("198.51.100.20:5000");
+	il_addr c2 = A("192.0.2.10:4002"), e2 = A("198.51.100.20:5002");
+	char o[512], an[512];
+	call_setup(&g, T0, &cs, &es, "two-1@192.0.2.10",
+		   sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4000, "sendrecv"),
+		   sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5000, "sendrecv"));
+	call_setup(&g, T0 + 100 * MS, &cs, &es, "two-2@192.0.2.10",
+		   sdp_body(o, sizeof o, "192.0.2.10", "192.0.2.10", 4002, "sendrecv"),
+		   sdp_body(an, sizeof an, "198.51.100.20", "198.51.100.20", 5002, "sendrecv"));
+	rtp_run(&g, T0 + 700 * MS, 4 * S, &c1, &e1, 0x1111000d, NULL, NULL);
+	rtp_run(&g, T0 + 703 * MS, 4 * S, &e1, &c1, 0x2222000d, NULL, NULL);
+	/* the second call: only the caller sends; the callee is silent */
+	uint64_t first = 0, last = 0;
+	rtp_run(&g, T0 + 710 * MS, 4 * S, &c2, &e2, 0x3333000d, &first, &last);
+	call_bye(&g, T0 + 4800 * MS, &cs, &es, "two-1@192.0.2.10");
+	call_bye(&g, T0 + 4900 * MS, &cs, &es, "two-2@192.0.2.10");
+	expect(&g, "media-one-way", "error", 1, first);
+	gen_close(&g);
+}
+
 void gen_more_captures(void)
 {
 	if (srtp_init() != srtp_err_status_ok) {
@@ -236,4 +264,5 @@ void gen_more_captures(void)
 	srtp_call("srtp_wrong_key.pcap", true);
 	srtp_shutdown();
 	sip_ice_call();
+	sip_two_calls();
 }

@@ -6,8 +6,9 @@
 #     by flow); srtp_call.pcap: 300 authenticated, the duplicate a replay;
 #   bad --srtp-key values: exit 2, one line;
 #   sip_tls.pcap: two TLS streams on 5061, records counted, the sip-tls info;
-#   --call on a bench capture of several calls: one call, its two streams,
-#     its five SIP messages, frame numbers of the whole capture.
+#   --call on sip_two_calls.pcap (the second call one-way): the first call
+#     alone has no finding (exit 0), the second keeps its error with the
+#     frame numbers of the whole capture; HTML of one call; unknown Call-ID.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 PCAP=${PCAP_CMD:-}
@@ -52,23 +53,22 @@ json "tls streams" 'len(d["tls"])==2 and all(t["sip"] for t in d["tls"]) and d["
 check "sip tls analyze" 0 $PCAP analyze pcaps/captures/sip_tls.pcap
 grep -q "SIP signalling is encrypted (TLS): calls cannot be analysed" "$tmp/out" ||
 	{ echo "srtp_tls_call: sip-tls line"; fail=1; }
-# --call: a bench capture of 11 calls with distinct media addresses
-if [ -x build/bench/pcap/gen_bench ]; then
-	build/bench/pcap/gen_bench "$tmp/calls.pcap" 1 4 >/dev/null
-	check "all calls" 0 $PCAP analyze "$tmp/calls.pcap" --json
-	json "11 calls" 'len(d["calls"])==11 and len(d["stats"]["rtp_streams"])==22'
-	check "--call" 0 $PCAP analyze "$tmp/calls.pcap" --json --call bench-1@example.com
-	json "one call" 'd["call_filter"]=="bench-1@example.com" and len(d["calls"])==1 and d["calls"][0]["call_id"]=="bench-1@example.com" and len(d["stats"]["rtp_streams"])==2 and d["stats"]["sip"]["messages"]==5 and d["calls"][0]["invite_frame"]>1'
-	check "--call text" 0 $PCAP analyze "$tmp/calls.pcap" --call bench-1@example.com
-	grep -q "restricted to SIP call bench-1@example.com" "$tmp/out" || { echo "srtp_tls_call: --call text"; fail=1; }
-	check "--call html" 0 $PCAP analyze "$tmp/calls.pcap" --call bench-1@example.com --html "$tmp/c.html"
-	grep -q "bench-1@example.com" "$tmp/c.html" && ! grep -q "bench-2@example.com" "$tmp/c.html" ||
-		{ echo "srtp_tls_call: --call html has other calls"; fail=1; }
-	check "--call unknown" 2 $PCAP analyze "$tmp/calls.pcap" --call nope
-	grep -q "no SIP call with Call-ID 'nope' (11 call(s)" "$tmp/err" || { echo "srtp_tls_call: unknown call"; fail=1; }
-	check "--call with stats" 2 $PCAP stats "$tmp/calls.pcap" --call bench-1@example.com
-else
-	echo "srtp_tls_call: build/bench/pcap/gen_bench not built (make bench-pcap-build): --call checks skipped"
-fi
+# --call: two calls on one signalling 5-tuple, the second one-way
+T=pcaps/captures/sip_two_calls.pcap
+check "both calls" 1 $PCAP analyze $T --json
+json "2 calls, the one-way error" 'len(d["calls"])==2 and len(d["stats"]["rtp_streams"])==3 and d["findings"][0]["code"]=="media-one-way"'
+check "--call clean one" 0 $PCAP analyze $T --json --call two-1@192.0.2.10
+json "one call, no finding" 'd["call_filter"]=="two-1@192.0.2.10" and len(d["calls"])==1 and d["calls"][0]["call_id"]=="two-1@192.0.2.10" and len(d["stats"]["rtp_streams"])==2 and d["stats"]["sip"]["messages"]==7 and d["findings"]==[] and d["stats"]["frames"]==614 and d["stats"]["datagrams"]["sip"]==7'
+check "--call one-way one" 1 $PCAP analyze $T --json --call two-2@192.0.2.10
+json "the other call, its finding, same frames" 'len(d["calls"])==1 and [s["ssrc"] for s in d["stats"]["rtp_streams"]]==["0x3333000d"] and d["findings"][0]["frames"][0]==13'
+check "--call text" 0 $PCAP analyze $T --call two-1@192.0.2.10
+grep -q "restricted to SIP call two-1@192.0.2.10" "$tmp/out" || { echo "srtp_tls_call: --call text"; fail=1; }
+check "--call html" 0 $PCAP analyze $T --call two-1@192.0.2.10 --html "$tmp/c.html"
+grep -q "two-1@192.0.2.10" "$tmp/c.html" && ! grep -q "two-2@192.0.2.10" "$tmp/c.html" ||
+	{ echo "srtp_tls_call: --call html has the other call"; fail=1; }
+check "--call unknown" 2 $PCAP analyze $T --call nope
+grep -q "no SIP call with Call-ID 'nope' (2 call(s): two-1@192.0.2.10, two-2@192.0.2.10)" "$tmp/err" ||
+	{ echo "srtp_tls_call: unknown call"; cat "$tmp/err"; fail=1; }
+check "--call with stats" 2 $PCAP stats $T --call two-1@192.0.2.10
 [ $fail -eq 0 ] && echo "srtp_tls_call: all checks passed"
 exit $fail
