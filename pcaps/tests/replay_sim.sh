@@ -11,28 +11,8 @@
 #     through a relay even symmetric,symmetric;
 #   usage errors exit 2 with one line.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-PCAP=${PCAP_CMD:-}
-if [ -z "$PCAP" ]; then
-	if build/icelab pcap --help >/dev/null 2>&1 &&
-		! [ build/pcaps/tests/pcap_main -nt build/icelab ]; then PCAP="build/icelab pcap"
-	else PCAP="build/pcaps/tests/pcap_main"; fi
-fi
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-check() { # name, expected status, command...
-	local name=$1 want=$2; shift 2
-	timeout 60 "$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "replay_sim: $name: exit $rc, expected $want"; cat "$tmp/out" "$tmp/err"; fail=1
-	fi
-}
-json() { # name, python assertion over d
-	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); c=d.get('cells',[]); cap=d.get('capture',{}); assert $2, d" \
-		"$tmp/out" >/dev/null 2>"$tmp/pyerr" || { echo "replay_sim: $1"; tail -1 "$tmp/pyerr"; fail=1; }
-}
+T_NAME=replay_sim
+source "$(dirname "$0")/common.bash"
 C=pcaps/captures
 check "connected, open/open" 0 $PCAP replay $C/clean_call.pcap --sim open,open --json
 json "capture connected, sim host-host" 'cap["connected"] and cap["selected"]["nominated"] and cap["controlling"]=="192.0.2.10:40000" and cap["connect_ms"]==55.0 and d["sim"]["mode"]=="no-turn" and c[0]["outcome"]=="host" and c[0]["local_type"]=="host" and c[0]["remote_type"]=="host" and c[0]["same_as_capture"] and c[0]["time_ms"]>0'

@@ -10,28 +10,8 @@
 #     alone has no finding (exit 0), the second keeps its error with the
 #     frame numbers of the whole capture; HTML of one call; unknown Call-ID.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-PCAP=${PCAP_CMD:-}
-if [ -z "$PCAP" ]; then
-	if build/icelab pcap --help >/dev/null 2>&1 &&
-		! [ build/pcaps/tests/pcap_main -nt build/icelab ]; then PCAP="build/icelab pcap"
-	else PCAP="build/pcaps/tests/pcap_main"; fi
-fi
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-check() { # name, expected status, command...
-	local name=$1 want=$2; shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "srtp_tls_call: $name: exit $rc, expected $want"; cat "$tmp/out" "$tmp/err"; fail=1
-	fi
-}
-json() { # name, python assertion over d
-	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert $2, d" "$tmp/out" \
-		>/dev/null 2>"$tmp/pyerr" || { echo "srtp_tls_call: $1"; tail -1 "$tmp/pyerr"; fail=1; }
-}
+T_NAME=srtp_tls_call
+source "$(dirname "$0")/common.bash"
 S='[s for s in d["stats"]["rtp_streams"] if s["ssrc"]=="0x11110007"][0]["srtp"]'
 check "srtp wrong key" 1 $PCAP analyze pcaps/captures/srtp_wrong_key.pcap --json
 json "wrong key: 150 fail" "$S[\"auth_failed\"]==150 and $S[\"authenticated\"]==0 and $S[\"key\"]==\"sdp\" and d[\"findings\"][0][\"code\"]==\"srtp-auth-failed\""
