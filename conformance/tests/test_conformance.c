@@ -131,7 +131,12 @@ static void test_reference_passes_and_checks_match_catalogue(void **state)
 	run_builtin(&run, &to, &ro);
 	for (size_t i = 0; i < run.result_count; i++) {
 		const cf_result *r = &run.results[i];
-		if (r->verdict != CF_PASS)
+		/* The builtin target has an RFC 5780 alternate address, so the
+		 * test of a server without one does not apply to it
+		 * (test_nat_behaviour.c runs it without). */
+		if (r->verdict != CF_PASS &&
+		    !(r->verdict == CF_NOT_APPLICABLE &&
+		      strcmp(r->id, "nat-behaviour/no-alternate-420") == 0))
 			fail_msg("%s: %s: %s", r->id, cf_verdict_name(r->verdict),
 				 r->reason ? r->reason : "");
 		for (size_t k = 0; k < r->check_count; k++) {

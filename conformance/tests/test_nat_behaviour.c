@@ -1,0 +1,180 @@
+/* nat-behaviour and turn-security's robustness and exhaustion tests
+ * judged: the builtin target with and without its RFC 5780 alternate
+ * address, and faults injected into what it sends (a wrong
+ * RESPONSE-ORIGIN, non-zero padding) are caught as failures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conformance.h"
+#include "icelab/stun.h"
+#include "icelab/stun_integrity.h"
+#include "icelab/turn_server.h"
+
+static cf_catalogue cat;
+
+static int setup(void **state)
+{
+	(void)state;
+	char err[256];
+	if (cf_catalogue_load_builtin(&cat, err, sizeof err) < 0)
+		fail_msg("catalogue: %s", err);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cf_catalogue_free(&cat);
+	return 0;
+}
+
+static const cf_result *result(const cf_run *run, const char *id)
+{
+	for (size_t i = 0; i < run->result_count; i++)
+		if (strcmp(run->results[i].id, id) == 0)
+			return &run->results[i];
+	fail_msg("no result for %s", id);
+	return NULL;
+}
+
+static void run_suite(cf_run *run, const cf_target_options *to, const char *suite)
+{
+	char err[256];
+	cf_target *t = cf_target_open(to, err, sizeof err);
+	assert_non_null(t);
+	const char *suites[] = {suite};
+	cf_run_options ro = {.seed = 3, .suites = suites, .suite_count = 1};
+	assert_int_equal(cf_run_tests(run, t, &cat, &ro, err, sizeof err), 0);
+	cf_target_close(t);
+}
+
+static void no_alternate(void *arg, void *cfg)
+{
+	(void)arg;
+	il_turn_server_config *c = cfg;
+	memset(&c->other_address, 0, sizeof c->other_address);
+}
+
+/* Without an alternate address the reference answers CHANGE-REQUEST with
+ * a 420 and the tests that need one do not apply. */
+static void test_without_alternate_address(void **state)
+{
+	(void)state;
+	cf_target_options to = {.uri = "builtin", .configure = no_alternate};
+	cf_run run;
+	run_suite(&run, &to, "nat-behaviour");
+	assert_int_equal(result(&run, "nat-behaviour/no-alternate-420")->verdict, CF_PASS);
+	assert_int_equal(result(&run, "nat-behaviour/binding-attributes")->verdict, CF_PASS);
+	assert_int_equal(result(&run, "nat-behaviour/change-ip")->verdict, CF_NOT_APPLICABLE);
+	assert_int_equal(run.exit_code, 0);
+	cf_run_free(&run);
+}
+
+static void resign(uint8_t *data, size_t len)
+{
+	il_stun_msg m;
+	if (il_stun_decode(data, len, &m, NULL) != IL_STUN_OK || m.fingerprint_index < 0)
+		return;
+	uint32_t crc = il_stun_fingerprint_value(data, len - 8);
+	for (int i = 0; i < 4; i++)
+		data[len - 4 + i] = (uint8_t)(crc >> (24 - 8 * i));
+}
+
+/* RESPONSE-ORIGIN's port off by one: the source no longer matches. */
+static void mangle_origin(void *arg, uint8_t *data, size_t *len, size_t cap)
+{
+	(void)arg;
+	(void)cap;
+	il_stun_msg m;
+	if (il_stun_decode(data, *len, &m, NULL) != IL_STUN_OK)
+		return;
+	const il_stun_attr *a = il_stun_msg_find(&m, IL_ATTR_RESPONSE_ORIGIN);
+	if (a)
+		data[a->offset + 3] ^= 1;
+	resign(data, *len);
+}
+
+static void test_wrong_response_origin_fails(void **state)
+{
+	(void)state;
+	cf_target_options to = {.uri = "builtin", .mangle = mangle_origin};
+	cf_run run;
+	run_suite(&run, &to, "nat-behaviour");
+	const cf_result *r = result(&run, "nat-behaviour/change-ip");
+	assert_int_equal(r->verdict, CF_FAIL);
+	assert_true(r->blocking);
+	assert_non_null(strstr(r->reason, "RFC5780-6.1-7"));
+	assert_int_equal(run.exit_code, 1);
+	cf_run_free(&run);
+}
+
+/* A non-zero padding byte after SOFTWARE ("icelab builtin", 14 bytes). */
+static void mangle_padding(void *arg, uint8_t *data, size_t *len, size_t cap)
+{
+	(void)arg;
+	(void)cap;
+	il_stun_msg m;
+	if (il_stun_decode(data, *len, &m, NULL) != IL_STUN_OK)
+		return;
+	const il_stun_attr *a = il_stun_msg_find(&m, IL_ATTR_SOFTWARE);
+	if (a && a->length % 4)
+		data[a->offset + a->length] = 0xff;
+	resign(data, *len);
+}
+
+static void test_nonzero_padding_fails_robustness(void **state)
+{
+	(void)state;
+	cf_target_options to = {.uri = "builtin", .mangle = mangle_padding};
+	cf_run run;
+	run_suite(&run, &to, "turn-security");
+	const cf_result *r = result(&run, "turn-security/robustness-edge");
+	assert_int_equal(r->verdict, CF_FAIL);
+	assert_non_null(strstr(r->reason, "RFC8489-14-3"));
+	cf_run_free(&run);
+}
+
+/* Limits off: no 401 limit is a warning (MAY), no quota not-applicable. */
+static void no_limits(void *arg, void *cfg)
+{
+	(void)arg;
+	il_turn_server_config *c = cfg;
+	c->max_401_per_second = 0;
+	c->max_allocations_per_user = 100;
+	c->max_permissions = 1000;
+}
+
+static void test_no_limits_warn_not_fail(void **state)
+{
+	(void)state;
+	cf_target_options to = {.uri = "builtin", .configure = no_limits};
+	cf_run run;
+	run_suite(&run, &to, "turn-security");
+	const cf_result *r = result(&run, "turn-security/limit-401-per-source");
+	assert_int_equal(r->verdict, CF_FAIL);
+	assert_true(r->warning && !r->blocking);
+	assert_int_equal(result(&run, "turn-security/exhaustion-allocation-quota")->verdict,
+			 CF_NOT_APPLICABLE);
+	assert_int_equal(result(&run, "turn-security/exhaustion-permissions-508")->verdict,
+			 CF_NOT_APPLICABLE);
+	assert_int_equal(run.exit_code, 0);
+	cf_run_free(&run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_without_alternate_address),
+		cmocka_unit_test(test_wrong_response_origin_fails),
+		cmocka_unit_test(test_nonzero_padding_fails_robustness),
+		cmocka_unit_test(test_no_limits_warn_not_fail),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
