@@ -122,6 +122,8 @@ check icelab-serve-nat "$n1" 0 --suite nat-behaviour
 check icelab-serve-no-alternate "$p2" 0 --suite nat-behaviour
 check coturn-nat "$n2" 1 --suite nat-behaviour
 check coturn-nat-baseline "$n2" 0 --suite nat-behaviour --baseline "$BASELINE"
+check coturn-no-alternate "$p4" 1 --suite nat-behaviour
+check coturn-no-alternate-baseline "$p4" 0 --suite nat-behaviour --baseline "$BASELINE"
 python3 - "$REPORTS/icelab-serve-nat/latest/report.json" \
 	"$REPORTS/icelab-serve-no-alternate/latest/report.json" <<'PY' || fail "nat-behaviour verdicts"
 import json, sys
@@ -136,7 +138,8 @@ PY
 # waived tests say why.
 python3 - "$BASELINE" "$REPORTS/coturn-baseline/latest/report.json" \
 	"$REPORTS/coturn-security-baseline/latest/report.json" \
-	"$REPORTS/coturn-nat-baseline/latest/report.json" <<'PY' || fail "baseline and runs disagree"
+	"$REPORTS/coturn-nat-baseline/latest/report.json" \
+	"$REPORTS/coturn-no-alternate-baseline/latest/report.json" <<'PY' || fail "baseline and runs disagree"
 import json, sys
 bl = json.load(open(sys.argv[1]))
 tests = [t for p in sys.argv[2:] for t in json.load(open(p))["tests"]]

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -168,6 +169,49 @@ static void test_no_limits_warn_not_fail(void **state)
 	cf_run_free(&run);
 }
 
+/* A waived failure shows in report.html as waived, with its reason, and
+ * the page has a filter for waived tests. */
+static void test_html_marks_waived(void **state)
+{
+	(void)state;
+	cf_target_options to = {.uri = "builtin", .mangle = mangle_origin};
+	cf_run run;
+	run_suite(&run, &to, "nat-behaviour");
+	char dir[] = "/tmp/icelab-natsec-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char bl[256], html[256], err[256];
+	snprintf(bl, sizeof bl, "%s/baseline.json", dir);
+	snprintf(html, sizeof html, "%s/report.html", dir);
+	FILE *f = fopen(bl, "w");
+	assert_non_null(f);
+	fputs("{\"schema\": \"icelab-conformance-baseline\", \"schema_version\": 1, "
+	      "\"target\": \"test\", \"waivers\": [{\"test\": \"nat-behaviour/change-ip\", "
+	      "\"requirement\": \"RFC5780-6.1-7\", \"reason\": \"origin-off-by-one-known\"}]}\n",
+	      f);
+	fclose(f);
+	cf_baseline b;
+	assert_int_equal(cf_baseline_load(&b, bl, err, sizeof err), 0);
+	cf_run_apply_baseline(&run, &b);
+	assert_true(result(&run, "nat-behaviour/change-ip")->waived);
+	assert_int_equal(cf_report_write_html(&run, html, err, sizeof err), 0);
+	f = fopen(html, "r");
+	assert_non_null(f);
+	static char page[1 << 20];
+	size_t n = fread(page, 1, sizeof page - 1, f);
+	page[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(page, "id=\"t-nat-behaviour-change-ip\" class=\"t-fail t-waived\""));
+	assert_non_null(strstr(page, "origin-off-by-one-known"));
+	assert_non_null(strstr(page, "value=\"waived\""));
+	/* An unwaived failure stays plain. */
+	assert_non_null(strstr(page, "id=\"t-nat-behaviour-change-port\" class=\"t-fail\""));
+	unlink(bl);
+	unlink(html);
+	rmdir(dir);
+	cf_baseline_free(&b);
+	cf_run_free(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_response_origin_fails),
 		cmocka_unit_test(test_nonzero_padding_fails_robustness),
 		cmocka_unit_test(test_no_limits_warn_not_fail),
+		cmocka_unit_test(test_html_marks_waived),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
