@@ -275,6 +275,7 @@ typedef struct cf_run_options {
 	uint32_t silence_ms;       /* how long "no answer" is waited for (default 300) */
 	uint32_t test_timeout_ms;  /* a whole test (default 20000) */
 	bool progress;             /* a line per test on stderr */
+	bool isolate;              /* each test in a child process (isolate.c) */
 } cf_run_options;
 
 typedef struct cf_run {
@@ -301,6 +302,13 @@ typedef struct cf_run {
 int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_run_options *o,
 		 char *err, size_t err_len);
 void cf_run_free(cf_run *run);
+
+/* --isolate (isolate.c): runs fn (the runner's one-test step) in a forked
+ * child and copies its result into r; a child that crashes, hangs past
+ * the test timeout or exits early gives r an error verdict saying so. */
+typedef void (*cf_run_one_fn)(cf_run *run, cf_target *t, const cf_test *test, cf_result *r);
+void cf_run_one_isolated(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
+			 cf_run_one_fn fn);
 
 /* ---- known deviations and run comparison (baseline.c) ---- */
 

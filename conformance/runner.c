@@ -691,7 +691,10 @@ int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_ru
 		if (!selected(&tests[i], o))
 			continue;
 		cf_result *r = &run->results[run->result_count++];
-		run_one(run, t, &tests[i], r);
+		if (o->isolate)
+			cf_run_one_isolated(run, t, &tests[i], r, run_one);
+		else
+			run_one(run, t, &tests[i], r);
 		run->counts[r->verdict]++;
 		run->warnings += r->warning;
 		run->blocking += r->blocking;

@@ -1,8 +1,10 @@
 /* nat-behaviour and turn-security's robustness and exhaustion tests
  * judged: the builtin target with and without its RFC 5780 alternate
  * address, and faults injected into what it sends (a wrong
- * RESPONSE-ORIGIN, non-zero padding) are caught as failures. */
+ * RESPONSE-ORIGIN, non-zero padding) are caught as failures; waived
+ * failures in report.html; --isolate turns a crash into an error. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -212,6 +214,49 @@ static void test_html_marks_waived(void **state)
 	cf_run_free(&run);
 }
 
+/* The target crashes (SIGSEGV) whenever it answers a 420: with
+ * --isolate those tests end in error and every other test still runs. */
+static void mangle_crash_on_420(void *arg, uint8_t *data, size_t *len, size_t cap)
+{
+	(void)arg;
+	(void)cap;
+	il_stun_msg m;
+	if (il_stun_decode(data, *len, &m, NULL) != IL_STUN_OK || m.cls != IL_STUN_ERROR)
+		return;
+	const il_stun_attr *a = il_stun_msg_find(&m, IL_ATTR_ERROR_CODE);
+	int code;
+	const char *reason;
+	size_t rl;
+	if (a && il_stun_attr_get_error_code(&m, a, &code, &reason, &rl) == IL_STUN_OK &&
+	    code == 420)
+		raise(SIGSEGV);
+}
+
+static void test_isolate_survives_a_crash(void **state)
+{
+	(void)state;
+	cf_target_options to = {.uri = "builtin", .mangle = mangle_crash_on_420};
+	char err[256];
+	cf_target *t = cf_target_open(&to, err, sizeof err);
+	assert_non_null(t);
+	const char *suites[] = {"stun-server"};
+	cf_run_options ro = {.seed = 1, .suites = suites, .suite_count = 1, .isolate = true};
+	cf_run run;
+	assert_int_equal(cf_run_tests(&run, t, &cat, &ro, err, sizeof err), 0);
+	cf_target_close(t);
+	size_t n;
+	cf_suite_stun_server(&n);
+	assert_int_equal(run.result_count, n); /* the run completed */
+	const cf_result *r = result(&run, "stun-server/unknown-required-420");
+	assert_int_equal(r->verdict, CF_ERROR);
+	assert_non_null(strstr(r->reason, "the test process died"));
+	assert_int_equal(result(&run, "stun-server/binding-success")->verdict, CF_PASS);
+	assert_int_equal(result(&run, "stun-server/xor-mapped-address")->verdict, CF_PASS);
+	assert_true(run.counts[CF_ERROR] >= 1 && run.counts[CF_PASS] >= 5);
+	assert_int_equal(run.exit_code, 1);
+	cf_run_free(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_nonzero_padding_fails_robustness),
 		cmocka_unit_test(test_no_limits_warn_not_fail),
 		cmocka_unit_test(test_html_marks_waived),
+		cmocka_unit_test(test_isolate_survives_a_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
