@@ -146,6 +146,17 @@ static void record(cf_ctx *ctx, bool sent, const char *kind, int ix, const il_ad
 	r->packet_count++;
 }
 
+static int add_client(cf_ctx *ctx, int ix, const il_addr *local, int transport)
+{
+	int c = ctx->nclients++;
+	ctx->client_ix[c] = ix;
+	ctx->client_addr[c] = *local;
+	ctx->client_transport[c] = (uint8_t)transport;
+	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
+	ctx->bl_head[c] = ctx->bl_count[c] = 0;
+	return c;
+}
+
 int cf_client(cf_ctx *ctx, int transport)
 {
 	if (ctx->nclients >= CTX_MAX_ENDPOINTS) {
@@ -159,13 +170,7 @@ int cf_client(cf_ctx *ctx, int transport)
 			 transport == CF_TCP ? "TCP" : "UDP");
 		return -1;
 	}
-	int c = ctx->nclients++;
-	ctx->client_ix[c] = ix;
-	ctx->client_addr[c] = local;
-	ctx->client_transport[c] = (uint8_t)transport;
-	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
-	ctx->bl_head[c] = ctx->bl_count[c] = 0;
-	return c;
+	return add_client(ctx, ix, &local, transport);
 }
 
 il_addr cf_client_addr(cf_ctx *ctx, int client)
@@ -453,13 +458,7 @@ int cf_client_any(cf_ctx *ctx, int near)
 		cf_error(ctx, "could not open a UDP client towards the target");
 		return -1;
 	}
-	int c = ctx->nclients++;
-	ctx->client_ix[c] = ix;
-	ctx->client_addr[c] = local;
-	ctx->client_transport[c] = CF_UDP;
-	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
-	ctx->bl_head[c] = ctx->bl_count[c] = 0;
-	return c;
+	return add_client(ctx, ix, &local, CF_UDP);
 }
 
 size_t cf_recv_from(cf_ctx *ctx, int c, uint8_t *buf, size_t cap, il_addr *from,

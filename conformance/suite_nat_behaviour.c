@@ -280,6 +280,23 @@ static size_t send_and_watch(cf_ctx *ctx, int c, int d, const uint8_t *req, size
 	return 0;
 }
 
+/* Client c (after discovery) and d on its IP, and a Binding from c with
+ * RESPONSE-PORT d's port and padding bytes of PADDING; false: stopped. */
+static bool pair_request(cf_ctx *ctx, int *c, int *d, size_t padding, uint8_t *req, size_t cap,
+			 size_t *len)
+{
+	il_addr ca_cp;
+	*c = discover(ctx, &ca_cp);
+	if (*c < 0)
+		return false;
+	*d = cf_client_any(ctx, *c);
+	if (*d < 0)
+		return false;
+	nat_req r = {.response_port = cf_client_addr(ctx, *d).port, .padding = padding};
+	*len = cf_build(ctx, req, cap, IL_STUN_BINDING, IL_STUN_REQUEST, add_nat, &r, true);
+	return *len > 0;
+}
+
 static bool lists_unknown(const il_stun_msg *m, uint16_t type)
 {
 	const il_stun_attr *a = il_stun_msg_find(m, IL_ATTR_UNKNOWN_ATTRIBUTES);
@@ -295,21 +312,13 @@ static bool lists_unknown(const il_stun_msg *m, uint16_t type)
 
 static void t_response_port(cf_ctx *ctx)
 {
-	il_addr ca_cp;
-	int c = discover(ctx, &ca_cp);
-	if (c < 0)
-		return;
-	int d = cf_client_any(ctx, c);
-	if (d < 0)
+	int c, d;
+	uint8_t req[CF_BUF], buf[CF_BUF], bufc[CF_BUF];
+	size_t len;
+	if (!pair_request(ctx, &c, &d, 0, req, sizeof req, &len))
 		return;
 	cf_target *t = cf_ctx_target(ctx);
 	il_addr dl = cf_client_addr(ctx, d);
-	nat_req r = {.response_port = dl.port};
-	uint8_t req[CF_BUF], buf[CF_BUF], bufc[CF_BUF];
-	size_t len = cf_build(ctx, req, sizeof req, IL_STUN_BINDING, IL_STUN_REQUEST, add_nat, &r,
-			      true);
-	if (!len)
-		return;
 	il_stun_msg m, mc;
 	il_addr from;
 	size_t at_c;
@@ -364,19 +373,10 @@ static void t_padding(cf_ctx *ctx)
 
 static void t_padding_with_response_port(cf_ctx *ctx)
 {
-	il_addr ca_cp;
-	int c = discover(ctx, &ca_cp);
-	if (c < 0)
-		return;
-	int d = cf_client_any(ctx, c);
-	if (d < 0)
-		return;
-	il_addr dl = cf_client_addr(ctx, d);
-	nat_req r = {.response_port = dl.port, .padding = 64};
+	int c, d;
 	uint8_t req[CF_BUF], buf[CF_BUF], bufc[CF_BUF];
-	size_t len = cf_build(ctx, req, sizeof req, IL_STUN_BINDING, IL_STUN_REQUEST, add_nat, &r,
-			      true);
-	if (!len)
+	size_t len;
+	if (!pair_request(ctx, &c, &d, 64, req, sizeof req, &len))
 		return;
 	il_stun_msg m, mc;
 	il_addr from;

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The embedded vectors: {name, expected decode, kind, hex}. */
+/* The embedded vectors: {name, expected decode, kind, bytes}, and the
+ * length of each one's bytes. */
 extern const char *const cf_builtin_vectors[][4];
+extern const size_t cf_builtin_vector_len[];
 extern const size_t cf_builtin_vector_count;
 
 /* Our bound on the response/request size ratio (README "turn-security"):
@@ -48,6 +50,14 @@ static bool live_open(cf_ctx *ctx, cf_turn *live)
 	il_stun_msg m;
 	cf_turn_challenge(live, IL_STUN_ALLOCATE, cf_add_udp_transport, NULL, buf, sizeof buf, &m);
 	return !cf_stopped(ctx);
+}
+
+/* The liveness session and a client of the test's own; -1: stopped. */
+static int live_and_client(cf_ctx *ctx, cf_turn *live)
+{
+	if (!live_open(ctx, live))
+		return -1;
+	return cf_client(ctx, CF_UDP);
 }
 
 static bool alive(cf_ctx *ctx, cf_turn *live, const char *after)
@@ -79,31 +89,6 @@ static bool alive(cf_ctx *ctx, cf_turn *live, const char *after)
 }
 
 /* ---- robustness ---- */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(hex);
-	if (n % 2 || n / 2 > cap)
-		return 0;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return 0;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return n / 2;
-}
 
 /* Decode errors of the framing itself (RFC 8489 §6.3: top bits, length,
  * attribute layout): the message must be silently discarded. */
@@ -150,9 +135,7 @@ static int judge_responses(cf_ctx *ctx, int v, const char *name, const uint8_t *
 static void corpus(cf_ctx *ctx, const char *prefix)
 {
 	cf_turn live;
-	if (!live_open(ctx, &live))
-		return;
-	int v = cf_client(ctx, CF_UDP);
+	int v = live_and_client(ctx, &live);
 	if (v < 0)
 		return;
 	int sent = 0;
@@ -161,12 +144,8 @@ static void corpus(cf_ctx *ctx, const char *prefix)
 		const char *kind = cf_builtin_vectors[i][2];
 		if (strncmp(name, prefix, strlen(prefix)) != 0)
 			continue;
-		uint8_t bytes[CF_BUF];
-		size_t len = unhex(cf_builtin_vectors[i][3], bytes, sizeof bytes);
-		if (!len) {
-			cf_error(ctx, "harness bug: vector %s has bad hex", name);
-			return;
-		}
+		const uint8_t *bytes = (const uint8_t *)cf_builtin_vectors[i][3];
+		size_t len = cf_builtin_vector_len[i];
 		sent++;
 		if (cf_send(ctx, v, bytes, len) < 0 || !alive(ctx, &live, name))
 			return;
@@ -254,9 +233,7 @@ static void t_amplification(cf_ctx *ctx)
 		{"CreatePermission", IL_STUN_CREATEPERMISSION, add_doc_peer, false},
 	};
 	cf_turn live;
-	if (!live_open(ctx, &live))
-		return;
-	int c = cf_client(ctx, CF_UDP);
+	int c = live_and_client(ctx, &live);
 	if (c < 0)
 		return;
 	for (size_t i = 0; i < sizeof probes / sizeof probes[0] && !cf_stopped(ctx); i++) {
@@ -287,9 +264,7 @@ static void t_amplification(cf_ctx *ctx)
 static void t_limit_401(cf_ctx *ctx)
 {
 	cf_turn live;
-	if (!live_open(ctx, &live))
-		return;
-	int c = cf_client(ctx, CF_UDP);
+	int c = live_and_client(ctx, &live);
 	if (c < 0)
 		return;
 	uint8_t req[CF_BUF], buf[CF_BUF];

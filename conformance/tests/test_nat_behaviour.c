@@ -20,32 +20,7 @@
 #include "icelab/stun_integrity.h"
 #include "icelab/turn_server.h"
 
-static cf_catalogue cat;
-
-static int setup(void **state)
-{
-	(void)state;
-	char err[256];
-	if (cf_catalogue_load_builtin(&cat, err, sizeof err) < 0)
-		fail_msg("catalogue: %s", err);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cf_catalogue_free(&cat);
-	return 0;
-}
-
-static const cf_result *result(const cf_run *run, const char *id)
-{
-	for (size_t i = 0; i < run->result_count; i++)
-		if (strcmp(run->results[i].id, id) == 0)
-			return &run->results[i];
-	fail_msg("no result for %s", id);
-	return NULL;
-}
+#include "cf_test_util.h"
 
 static void run_suite(cf_run *run, const cf_target_options *to, const char *suite)
 {
@@ -73,21 +48,11 @@ static void test_without_alternate_address(void **state)
 	cf_target_options to = {.uri = "builtin", .configure = no_alternate};
 	cf_run run;
 	run_suite(&run, &to, "nat-behaviour");
-	assert_int_equal(result(&run, "nat-behaviour/no-alternate-420")->verdict, CF_PASS);
-	assert_int_equal(result(&run, "nat-behaviour/binding-attributes")->verdict, CF_PASS);
-	assert_int_equal(result(&run, "nat-behaviour/change-ip")->verdict, CF_NOT_APPLICABLE);
+	assert_int_equal(find(&run, "nat-behaviour/no-alternate-420")->verdict, CF_PASS);
+	assert_int_equal(find(&run, "nat-behaviour/binding-attributes")->verdict, CF_PASS);
+	assert_int_equal(find(&run, "nat-behaviour/change-ip")->verdict, CF_NOT_APPLICABLE);
 	assert_int_equal(run.exit_code, 0);
 	cf_run_free(&run);
-}
-
-static void resign(uint8_t *data, size_t len)
-{
-	il_stun_msg m;
-	if (il_stun_decode(data, len, &m, NULL) != IL_STUN_OK || m.fingerprint_index < 0)
-		return;
-	uint32_t crc = il_stun_fingerprint_value(data, len - 8);
-	for (int i = 0; i < 4; i++)
-		data[len - 4 + i] = (uint8_t)(crc >> (24 - 8 * i));
 }
 
 /* RESPONSE-ORIGIN's port off by one: the source no longer matches. */
@@ -110,7 +75,7 @@ static void test_wrong_response_origin_fails(void **state)
 	cf_target_options to = {.uri = "builtin", .mangle = mangle_origin};
 	cf_run run;
 	run_suite(&run, &to, "nat-behaviour");
-	const cf_result *r = result(&run, "nat-behaviour/change-ip");
+	const cf_result *r = find(&run, "nat-behaviour/change-ip");
 	assert_int_equal(r->verdict, CF_FAIL);
 	assert_true(r->blocking);
 	assert_non_null(strstr(r->reason, "RFC5780-6.1-7"));
@@ -138,7 +103,7 @@ static void test_nonzero_padding_fails_robustness(void **state)
 	cf_target_options to = {.uri = "builtin", .mangle = mangle_padding};
 	cf_run run;
 	run_suite(&run, &to, "turn-security");
-	const cf_result *r = result(&run, "turn-security/robustness-edge");
+	const cf_result *r = find(&run, "turn-security/robustness-edge");
 	assert_int_equal(r->verdict, CF_FAIL);
 	assert_non_null(strstr(r->reason, "RFC8489-14-3"));
 	cf_run_free(&run);
@@ -160,12 +125,12 @@ static void test_no_limits_warn_not_fail(void **state)
 	cf_target_options to = {.uri = "builtin", .configure = no_limits};
 	cf_run run;
 	run_suite(&run, &to, "turn-security");
-	const cf_result *r = result(&run, "turn-security/limit-401-per-source");
+	const cf_result *r = find(&run, "turn-security/limit-401-per-source");
 	assert_int_equal(r->verdict, CF_FAIL);
 	assert_true(r->warning && !r->blocking);
-	assert_int_equal(result(&run, "turn-security/exhaustion-allocation-quota")->verdict,
+	assert_int_equal(find(&run, "turn-security/exhaustion-allocation-quota")->verdict,
 			 CF_NOT_APPLICABLE);
-	assert_int_equal(result(&run, "turn-security/exhaustion-permissions-508")->verdict,
+	assert_int_equal(find(&run, "turn-security/exhaustion-permissions-508")->verdict,
 			 CF_NOT_APPLICABLE);
 	assert_int_equal(run.exit_code, 0);
 	cf_run_free(&run);
@@ -194,7 +159,7 @@ static void test_html_marks_waived(void **state)
 	cf_baseline b;
 	assert_int_equal(cf_baseline_load(&b, bl, err, sizeof err), 0);
 	cf_run_apply_baseline(&run, &b);
-	assert_true(result(&run, "nat-behaviour/change-ip")->waived);
+	assert_true(find(&run, "nat-behaviour/change-ip")->waived);
 	assert_int_equal(cf_report_write_html(&run, html, err, sizeof err), 0);
 	f = fopen(html, "r");
 	assert_non_null(f);
@@ -247,11 +212,11 @@ static void test_isolate_survives_a_crash(void **state)
 	size_t n;
 	cf_suite_stun_server(&n);
 	assert_int_equal(run.result_count, n); /* the run completed */
-	const cf_result *r = result(&run, "stun-server/unknown-required-420");
+	const cf_result *r = find(&run, "stun-server/unknown-required-420");
 	assert_int_equal(r->verdict, CF_ERROR);
 	assert_non_null(strstr(r->reason, "the test process died"));
-	assert_int_equal(result(&run, "stun-server/binding-success")->verdict, CF_PASS);
-	assert_int_equal(result(&run, "stun-server/xor-mapped-address")->verdict, CF_PASS);
+	assert_int_equal(find(&run, "stun-server/binding-success")->verdict, CF_PASS);
+	assert_int_equal(find(&run, "stun-server/xor-mapped-address")->verdict, CF_PASS);
 	assert_true(run.counts[CF_ERROR] >= 1 && run.counts[CF_PASS] >= 5);
 	assert_int_equal(run.exit_code, 1);
 	cf_run_free(&run);
