@@ -62,6 +62,8 @@ static void usage(FILE *f)
 	      "  --list-requirements  coverage per RFC and section (--rfc N: one RFC;\n"
 	      "                     --verbose: every requirement)\n"
 	      "  --list             the tests, in run order\n"
+	      "  --isolate          each test in a process of its own: a crash is that test's\n"
+	      "                     error and the run goes on\n"
 	      "\n"
 	      "Exit: 0 every MUST passed, 1 a MUST failed or a test could not run to a verdict,\n"
 	      "2 bad usage or reports could not be written.\n",
@@ -148,6 +150,7 @@ int il_cmd_check(int argc, char **argv)
 		{"baseline", required_argument, NULL, 'B'},
 		{"diff", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
+		{"isolate", no_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0},
 	};
 	cf_target_options to;
@@ -193,6 +196,9 @@ int il_cmd_check(int argc, char **argv)
 				cli_error("check", "--seed: '%s' is not a number", optarg);
 				return CLI_USAGE;
 			}
+			break;
+		case 'I':
+			ro.isolate = true;
 			break;
 		case 'X':
 			ro.strict = true;

@@ -105,6 +105,16 @@ struct cf_target {
 	int (*reset)(cf_target *t, uint64_t test_seed);
 	void (*destroy)(cf_target *t);
 	void *impl;
+	/* RFC 5780 (nat-behaviour); NULL when the target cannot. A client
+	 * that receives from any of the target's addresses (near >= 0: on
+	 * the IP of client near, another port, for RESPONSE-PORT); sending
+	 * to another of the target's addresses; receiving with the source
+	 * address and port of each packet. */
+	int (*client_open_any)(cf_target *t, int near, il_addr *local);
+	int (*client_send_to)(cf_target *t, int client, const il_addr *to, const uint8_t *data,
+			      size_t len);
+	int (*client_recv_from)(cf_target *t, int client, uint8_t *buf, size_t cap, size_t *len,
+				il_addr *from, uint32_t timeout_ms);
 };
 
 /* Parses opts->uri and opens the target; NULL with err filled. */
@@ -156,6 +166,9 @@ const cf_test *cf_tests_all(size_t *count);
 const cf_test *cf_suite_stun_server(size_t *count);
 const cf_test *cf_suite_turn_server(size_t *count);
 const cf_test *cf_suite_turn_security(size_t *count);
+/* turn-security's robustness and exhaustion tests (suite_turn_robustness.c). */
+const cf_test *cf_suite_turn_robustness(size_t *count);
+const cf_test *cf_suite_nat_behaviour(size_t *count);
 /* "stun-server", ... NULL-terminated. */
 const char *const *cf_suite_names(void);
 
@@ -239,6 +252,17 @@ void cf_note(cf_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2,
 /* True once the test has an error, skip or n/a: tests return early. */
 bool cf_stopped(const cf_ctx *ctx);
 
+/* RFC 5780 (runner.c): a client of client_open_any (near as there; -1
+ * records an error, or skips when the target has none); a request to
+ * `to` (NULL: the target's address) whose response's source address is
+ * given in *from; the next packet and its source (0: none). */
+int cf_client_any(cf_ctx *ctx, int near);
+size_t cf_transact_to(cf_ctx *ctx, int client, const il_addr *to, const uint8_t *req, size_t len,
+		      uint8_t *buf, size_t cap, il_stun_msg *resp, il_addr *from);
+size_t cf_recv_from(cf_ctx *ctx, int client, uint8_t *buf, size_t cap, il_addr *from,
+		    uint32_t timeout_ms);
+int cf_send_to(cf_ctx *ctx, int client, const il_addr *to, const uint8_t *data, size_t len);
+
 /* ---- the run (runner.c) ---- */
 
 typedef struct cf_run_options {
@@ -251,6 +275,7 @@ typedef struct cf_run_options {
 	uint32_t silence_ms;       /* how long "no answer" is waited for (default 300) */
 	uint32_t test_timeout_ms;  /* a whole test (default 20000) */
 	bool progress;             /* a line per test on stderr */
+	bool isolate;              /* each test in a child process (isolate.c) */
 } cf_run_options;
 
 typedef struct cf_run {
@@ -277,6 +302,13 @@ typedef struct cf_run {
 int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_run_options *o,
 		 char *err, size_t err_len);
 void cf_run_free(cf_run *run);
+
+/* --isolate (isolate.c): runs fn (the runner's one-test step) in a forked
+ * child and copies its result into r; a child that crashes, hangs past
+ * the test timeout or exits early gives r an error verdict saying so. */
+typedef void (*cf_run_one_fn)(cf_run *run, cf_target *t, const cf_test *test, cf_result *r);
+void cf_run_one_isolated(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
+			 cf_run_one_fn fn);
 
 /* ---- known deviations and run comparison (baseline.c) ---- */
 

@@ -178,6 +178,9 @@ static const char css[] =
 	"word-break:break-all}"
 	".filters label{margin-right:12px}"
 	".hidden{display:none}"
+	".waived{display:inline-block;margin-left:6px;padding:0 6px;border-radius:8px;font-size:12px;"
+	"background:#eef1f6;color:#44506a;border:1px solid #b8c2d4}"
+	"details.t-waived{border-color:#b8c2d4;border-style:dashed}"
 	"@media print{.filters{display:none}details{break-inside:avoid}details>*{display:block}"
 	"body{margin:0;max-width:none}a{color:inherit;text-decoration:none}}";
 
@@ -186,12 +189,28 @@ static const char js[] =
 	"var on={};boxes.forEach(function(b){on[b.value]=b.checked;});"
 	"document.querySelectorAll('[data-verdict]').forEach(function(e){"
 	"var v=e.getAttribute('data-verdict');if(on.hasOwnProperty(v)){"
-	"e.classList.toggle('hidden',!on[v]);}});}"
+	"var w=e.hasAttribute('data-waived')&&on.hasOwnProperty('waived')&&!on['waived'];"
+	"e.classList.toggle('hidden',!on[v]||w);}});}"
 	"document.addEventListener('DOMContentLoaded',function(){"
 	"document.querySelectorAll('.filters input').forEach(function(b){"
 	"b.addEventListener('change',applyFilters);});});"
 	"window.addEventListener('beforeprint',function(){document.querySelectorAll('details')"
 	".forEach(function(d){if(!d.classList.contains('hidden'))d.open=true;});});";
+
+/* True when the requirement failed only in tests the baseline waived. */
+static bool req_waived(const cf_run *run, const cf_requirement *q)
+{
+	bool failed = false;
+	for (size_t i = 0; i < run->result_count; i++)
+		for (size_t k = 0; k < run->results[i].check_count; k++)
+			if (!run->results[i].checks[k].ok &&
+			    strcmp(run->results[i].checks[k].req, q->id) == 0) {
+				if (!run->results[i].waived)
+					return false;
+				failed = true;
+			}
+	return failed;
+}
 
 static const char *verdict_of_req(const cf_run *run, const cf_requirement *q)
 {
@@ -247,16 +266,24 @@ static void html_test(FILE *f, const cf_run *run, const cf_result *r)
 {
 	const char *v = cf_verdict_name(r->verdict);
 	const char *shown = r->warning ? "warning" : v;
-	bool open = r->verdict == CF_FAIL || r->verdict == CF_ERROR;
+	/* Failures are open, except known deviations (--baseline). */
+	bool open = (r->verdict == CF_FAIL || r->verdict == CF_ERROR) && !r->waived;
 	fprintf(f, "<details id=\"t-");
 	anchor(f, r->id);
-	fprintf(f, "\" class=\"t-%s\" data-verdict=\"%s\"%s><summary><span class=\"v v-%s\">%s</span> "
-		   "<b>",
-		v, v, open ? " open" : "", shown, shown);
+	fprintf(f, "\" class=\"t-%s%s\" data-verdict=\"%s\"%s%s><summary><span class=\"v v-%s\">%s</span>"
+		   "%s <b>",
+		v, r->waived ? " t-waived" : "", v, r->waived ? " data-waived=\"1\"" : "",
+		open ? " open" : "", shown, shown,
+		r->waived ? "<span class=\"waived\" title=\"a known deviation (--baseline)\">waived</span>" : "");
 	esc(f, r->id);
 	fputs("</b> &mdash; ", f);
 	esc(f, r->test->title);
 	fputs("</summary>\n", f);
+	if (r->waived) {
+		fputs("<p><b>Waived by the baseline:</b> ", f);
+		esc(f, r->waiver ? r->waiver : "(no reason recorded)");
+		fputs("</p>\n", f);
+	}
 	if (r->reason) {
 		fputs("<p><b>Why:</b> ", f);
 		esc(f, r->reason);
@@ -317,9 +344,16 @@ int cf_report_write_html(const cf_run *run, const char *path, char *err, size_t 
 		fprintf(f, "<div class=\"card\"><span class=\"v-%s\">%s</span><b>%zu</b></div>",
 			cf_verdict_name((enum cf_verdict)v), cf_verdict_name((enum cf_verdict)v),
 			run->counts[v]);
-	fprintf(f, "<div class=\"card\"><span class=\"v-warning\">warnings</span><b>%zu</b></div>"
-		   "</div>\n",
+	fprintf(f, "<div class=\"card\"><span class=\"v-warning\">warnings</span><b>%zu</b></div>",
 		run->warnings);
+	fprintf(f, "<div class=\"card\"><span class=\"waived\">waived</span><b>%zu</b></div></div>\n",
+		run->waived);
+	if (run->baseline[0]) {
+		fputs("<p class=\"meta\">Baseline <b>", f);
+		esc(f, run->baseline);
+		fputs("</b>: its known deviations are marked <span class=\"waived\">waived</span> "
+		      "with their reason and do not fail the run.</p>\n", f);
+	}
 	fputs("<p>A failed MUST fails the run; a failed SHOULD or MAY is a warning (a failure "
 	      "with <code>--strict</code>). Each test below lists its checks, the requirement each "
 	      "judges, and the packets exchanged.</p>\n",
@@ -330,6 +364,8 @@ int cf_report_write_html(const cf_run *run, const char *path, char *err, size_t 
 	for (size_t i = 0; i < sizeof filt / sizeof filt[0]; i++)
 		fprintf(f, "<label><input type=\"checkbox\" value=\"%s\" checked> %s</label>", filt[i],
 			filt[i]);
+	/* Known deviations (--baseline) on their own: off hides them. */
+	fputs("<label><input type=\"checkbox\" value=\"waived\" checked> waived</label>", f);
 	fputs("</div>\n", f);
 
 	/* Requirements, a table per RFC. */
@@ -356,15 +392,18 @@ int cf_report_write_html(const cf_run *run, const char *path, char *err, size_t 
 				rfc, total, pass, fail);
 		}
 		const char *v = verdict_of_req(run, q);
-		fprintf(f, "<tr id=\"r-%s\" data-verdict=\"%s\"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>",
-			q->id, v, q->id, q->section, q->level_text, q->role);
+		bool waived = req_waived(run, q);
+		fprintf(f, "<tr id=\"r-%s\" data-verdict=\"%s\"%s><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>",
+			q->id, v, waived ? " data-waived=\"1\"" : "", q->id, q->section, q->level_text,
+			q->role);
 		esc(f, q->text);
 		if (q->untestable) {
 			fputs("<br><i>untestable on the wire: ", f);
 			esc(f, q->untestable);
 			fputs("</i>", f);
 		}
-		fprintf(f, "</td><td class=\"v v-%s\">%s</td><td>", v, v);
+		fprintf(f, "</td><td class=\"v v-%s\">%s%s</td><td>", v, v,
+			waived ? " <span class=\"waived\">waived</span>" : "");
 		if (q->tests) {
 			char *copy = strdup(q->tests), *save = NULL;
 			for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t;

@@ -146,6 +146,17 @@ static void record(cf_ctx *ctx, bool sent, const char *kind, int ix, const il_ad
 	r->packet_count++;
 }
 
+static int add_client(cf_ctx *ctx, int ix, const il_addr *local, int transport)
+{
+	int c = ctx->nclients++;
+	ctx->client_ix[c] = ix;
+	ctx->client_addr[c] = *local;
+	ctx->client_transport[c] = (uint8_t)transport;
+	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
+	ctx->bl_head[c] = ctx->bl_count[c] = 0;
+	return c;
+}
+
 int cf_client(cf_ctx *ctx, int transport)
 {
 	if (ctx->nclients >= CTX_MAX_ENDPOINTS) {
@@ -159,13 +170,7 @@ int cf_client(cf_ctx *ctx, int transport)
 			 transport == CF_TCP ? "TCP" : "UDP");
 		return -1;
 	}
-	int c = ctx->nclients++;
-	ctx->client_ix[c] = ix;
-	ctx->client_addr[c] = local;
-	ctx->client_transport[c] = (uint8_t)transport;
-	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
-	ctx->bl_head[c] = ctx->bl_count[c] = 0;
-	return c;
+	return add_client(ctx, ix, &local, transport);
 }
 
 il_addr cf_client_addr(cf_ctx *ctx, int client)
@@ -434,6 +439,102 @@ bool cf_stopped(const cf_ctx *ctx)
 	return ctx->stopped;
 }
 
+/* ---- RFC 5780: clients that see where each response comes from ---- */
+
+int cf_client_any(cf_ctx *ctx, int near)
+{
+	cf_target *t = ctx->t;
+	if (!t->client_open_any || !t->client_send_to || !t->client_recv_from) {
+		cf_skip(ctx, "the %s target cannot tell a response's source address", t->kind);
+		return -1;
+	}
+	if (ctx->nclients >= CTX_MAX_ENDPOINTS || (near >= ctx->nclients)) {
+		cf_error(ctx, "harness bug: too many clients, or no client %d", near);
+		return -1;
+	}
+	il_addr local;
+	int ix = t->client_open_any(t, near >= 0 ? ctx->client_ix[near] : -1, &local);
+	if (ix < 0) {
+		cf_error(ctx, "could not open a UDP client towards the target");
+		return -1;
+	}
+	return add_client(ctx, ix, &local, CF_UDP);
+}
+
+size_t cf_recv_from(cf_ctx *ctx, int c, uint8_t *buf, size_t cap, il_addr *from,
+		    uint32_t timeout_ms)
+{
+	if (c < 0 || c >= ctx->nclients || !ctx->t->client_recv_from || ctx->stopped ||
+	    past_deadline(ctx))
+		return 0;
+	if (!timeout_ms)
+		timeout_ms = ctx->o->recv_timeout_ms;
+	size_t len = 0;
+	il_addr src;
+	memset(&src, 0, sizeof src);
+	int rc = ctx->t->client_recv_from(ctx->t, ctx->client_ix[c], buf, cap, &len, &src,
+					  timeout_ms);
+	if (rc < 0) {
+		cf_error(ctx, "receiving from the target failed");
+		return 0;
+	}
+	if (rc == 0) {
+		ctx->virtual_ms += timeout_ms;
+		return 0;
+	}
+	if (from)
+		*from = src;
+	record(ctx, false, "client", c, &src, &ctx->client_addr[c], ctx->client_transport[c], buf,
+	       len);
+	return len;
+}
+
+int cf_send_to(cf_ctx *ctx, int c, const il_addr *to, const uint8_t *data, size_t len)
+{
+	cf_target *t = ctx->t;
+	if (c < 0 || c >= ctx->nclients || !t->client_send_to)
+		return -1;
+	const il_addr *dst = to ? to : &t->server;
+	record(ctx, true, "client", c, &ctx->client_addr[c], dst, CF_UDP, data, len);
+	if (t->client_send_to(t, ctx->client_ix[c], dst, data, len) < 0) {
+		cf_error(ctx, "sending to the target failed");
+		return -1;
+	}
+	return 0;
+}
+
+size_t cf_transact_to(cf_ctx *ctx, int c, const il_addr *to, const uint8_t *req, size_t len,
+		      uint8_t *buf, size_t cap, il_stun_msg *resp, il_addr *from)
+{
+	cf_target *t = ctx->t;
+	if (c < 0 || c >= ctx->nclients || len < IL_STUN_HEADER_LEN || !t->client_send_to)
+		return 0;
+	const il_addr *dst = to ? to : &t->server;
+	size_t got = 0;
+	/* Packets that are not the response (a stray, a duplicate) are kept
+	 * as evidence only: RFC 5780 tests look at one response at a time. */
+	for (int a = 0; a < 3 && !got && !ctx->stopped; a++) {
+		if (cf_send_to(ctx, c, dst, req, len) < 0)
+			break;
+		uint32_t budget = ctx->o->recv_timeout_ms << a;
+		for (;;) {
+			il_addr src;
+			size_t n = cf_recv_from(ctx, c, buf, cap, &src, budget);
+			if (n == 0)
+				break;
+			if (n >= IL_STUN_HEADER_LEN && memcmp(buf + 4, req + 4, 16) == 0 &&
+			    il_stun_decode(buf, n, resp, NULL) == IL_STUN_OK &&
+			    (resp->cls == IL_STUN_SUCCESS || resp->cls == IL_STUN_ERROR)) {
+				got = n;
+				if (from)
+					*from = src;
+				break;
+			}
+		}
+	}
+	return got;
+}
+
 /* ---- the run ---- */
 
 static bool selected(const cf_test *t, const cf_run_options *o)
@@ -589,7 +690,10 @@ int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_ru
 		if (!selected(&tests[i], o))
 			continue;
 		cf_result *r = &run->results[run->result_count++];
-		run_one(run, t, &tests[i], r);
+		if (o->isolate)
+			cf_run_one_isolated(run, t, &tests[i], r, run_one);
+		else
+			run_one(run, t, &tests[i], r);
 		run->counts[r->verdict]++;
 		run->warnings += r->warning;
 		run->blocking += r->blocking;

@@ -5,7 +5,8 @@
  * timers). A fresh core per test, seeded from the test's seed, so a run
  * is reproducible bit for bit.
  *
- *   server   192.0.2.1:3478 (relays 192.0.2.1:49152 and up)
+ *   server   192.0.2.1:3478 (relays 192.0.2.1:49152 and up); RFC 5780
+ *            alternate 192.0.2.2:3479 (OTHER-ADDRESS, CHANGE-REQUEST)
  *   clients  198.51.100.10+N : 40000+N
  *   peers    203.0.113.10+N  : 50000+N */
 #include "conformance.h"
@@ -52,6 +53,7 @@ typedef struct builtin {
 	uint8_t reserved_token[8];
 	uint16_t reserved_port;
 	bool has_reservation;
+	il_addr other; /* RFC 5780 A2:P2 */
 } builtin;
 
 static uint64_t bi_next(builtin *b)
@@ -219,18 +221,12 @@ static int bi_client_open(cf_target *t, int transport, il_addr *local)
 	return b->nclients++;
 }
 
+static int bi_client_send_to(cf_target *t, int ix, const il_addr *to, const uint8_t *data,
+			     size_t len);
+
 static int bi_client_send(cf_target *t, int ix, const uint8_t *data, size_t len)
 {
-	builtin *b = t->impl;
-	if (ix < 0 || ix >= b->nclients)
-		return -1;
-	il_five_tuple ft;
-	memset(&ft, 0, sizeof ft);
-	ft.local = t->server;
-	ft.remote = b->clients[ix].addr;
-	ft.transport = b->clients[ix].transport;
-	il_turn_server_handle_client(b->srv, &ft, data, len, b->now_ms);
-	return 0;
+	return bi_client_send_to(t, ix, &t->server, data, len);
 }
 
 /* Nothing queued: the wait passes in virtual time, timers fire. */
@@ -240,16 +236,57 @@ static void bi_wait(builtin *b, uint32_t ms)
 	bi_timers(b);
 }
 
+static int bi_client_recv_from(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t *len,
+			       il_addr *from, uint32_t timeout_ms);
+
 static int bi_client_recv(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t *len,
 			  uint32_t timeout_ms)
+{
+	return bi_client_recv_from(t, ix, buf, cap, len, NULL, timeout_ms);
+}
+
+/* ---- RFC 5780 ---- */
+
+static int bi_client_open_any(cf_target *t, int near, il_addr *local)
+{
+	builtin *b = t->impl;
+	if (near >= b->nclients)
+		return -1;
+	int ix = bi_client_open(t, CF_UDP, local);
+	if (ix < 0 || near < 0)
+		return ix;
+	/* The same host as client near, another port (RESPONSE-PORT). */
+	b->clients[ix].addr = b->clients[near].addr;
+	b->clients[ix].addr.port = (uint16_t)(41000 + ix);
+	*local = b->clients[ix].addr;
+	return ix;
+}
+
+static int bi_client_send_to(cf_target *t, int ix, const il_addr *to, const uint8_t *data,
+			     size_t len)
 {
 	builtin *b = t->impl;
 	if (ix < 0 || ix >= b->nclients)
 		return -1;
-	if (q_pop(&b->clients[ix].q, buf, cap, len, NULL))
+	il_five_tuple ft;
+	memset(&ft, 0, sizeof ft);
+	ft.local = *to;
+	ft.remote = b->clients[ix].addr;
+	ft.transport = b->clients[ix].transport;
+	il_turn_server_handle_client(b->srv, &ft, data, len, b->now_ms);
+	return 0;
+}
+
+static int bi_client_recv_from(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t *len,
+			       il_addr *from, uint32_t timeout_ms)
+{
+	builtin *b = t->impl;
+	if (ix < 0 || ix >= b->nclients)
+		return -1;
+	if (q_pop(&b->clients[ix].q, buf, cap, len, from))
 		return 1;
 	bi_wait(b, timeout_ms);
-	return q_pop(&b->clients[ix].q, buf, cap, len, NULL) ? 1 : 0;
+	return q_pop(&b->clients[ix].q, buf, cap, len, from) ? 1 : 0;
 }
 
 static int bi_peer_open(cf_target *t, il_addr *addr)
@@ -311,8 +348,20 @@ static int bi_reset(cf_target *t, uint64_t seed)
 	b->cfg.allow_md5 = true;
 	b->cfg.allow_sha256 = true;
 	b->cfg.relay_ipv6 = false; /* the builtin relay is IPv4 only */
+	/* Limits small enough for turn-security to see them: the 401 limit
+	 * of `icelab serve` (50 a second, bursts of 100) and an allocation
+	 * quota of 5 per user (the ctx holds 8 clients). */
+	b->cfg.max_401_per_second = 50;
+	b->cfg.burst_401 = 100;
+	b->cfg.max_allocations_per_user = 5;
 	il_peer_policy_init(&b->policy);
 	il_peer_policy_add_own(&b->policy, &t->server);
+	il_peer_policy_add_own(&b->policy, &b->other);
+	/* RFC 5780 behaviour discovery: A1:P1 is the server address, A2:P2
+	 * the alternate (a configure hook may clear it to test a target
+	 * without one). */
+	b->cfg.primary_address = t->server;
+	b->cfg.other_address = b->other;
 	b->cfg.peers = &b->policy;
 	cb_random(b, b->cfg.nonce_secret, sizeof b->cfg.nonce_secret);
 	if (b->opts.configure)
@@ -369,6 +418,7 @@ cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size
 	snprintf(t->uri, sizeof t->uri, "builtin");
 	t->virtual_time = true;
 	il_addr_parse("192.0.2.1:3478", &t->server);
+	il_addr_parse("192.0.2.2:3479", &b->other);
 	snprintf(t->user, sizeof t->user, "%s", opts->user ? opts->user : CF_BUILTIN_USER);
 	snprintf(t->password, sizeof t->password, "%s",
 		 opts->password ? opts->password : CF_BUILTIN_PASSWORD);
@@ -387,6 +437,9 @@ cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size
 	t->sleep_ms = bi_sleep;
 	t->reset = bi_reset;
 	t->destroy = bi_destroy;
+	t->client_open_any = bi_client_open_any;
+	t->client_send_to = bi_client_send_to;
+	t->client_recv_from = bi_client_recv_from;
 	t->impl = b;
 	return t;
 }

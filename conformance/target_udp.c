@@ -24,6 +24,7 @@ typedef struct udp_target {
 	struct sockaddr_storage server;
 	socklen_t server_len;
 	int clients[UT_MAX];
+	bool unconnected[UT_MAX]; /* RFC 5780 clients: hear every source */
 	int nclients;
 	int peers[UT_MAX];
 	int npeers;
@@ -100,7 +101,11 @@ static int ut_client_send(cf_target *t, int ix, const uint8_t *data, size_t len)
 		return -1;
 	/* ECONNREFUSED (an ICMP from an earlier send) is the target's
 	 * silence, not our error. */
-	if (send(u->clients[ix], data, len, 0) < 0 && errno != ECONNREFUSED)
+	ssize_t n = u->unconnected[ix]
+			    ? sendto(u->clients[ix], data, len, 0, (struct sockaddr *)&u->server,
+				     u->server_len)
+			    : send(u->clients[ix], data, len, 0);
+	if (n < 0 && errno != ECONNREFUSED)
 		return -1;
 	return 0;
 }
@@ -125,12 +130,10 @@ static int ut_client_recv(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t
 	}
 }
 
-static int ut_peer_open(cf_target *t, il_addr *addr)
+/* A UDP socket bound to the local address that routes to the target
+ * (port 0), unconnected; -1 on error. */
+static int bind_routed(udp_target *u, il_addr *addr)
 {
-	udp_target *u = t->impl;
-	if (u->npeers == UT_MAX)
-		return -1;
-	/* The local address that routes to the target. */
 	int probe = socket(u->server.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (probe < 0)
 		return -1;
@@ -156,8 +159,50 @@ static int ut_peer_open(cf_target *t, il_addr *addr)
 	sl = sizeof ss;
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	to_il((struct sockaddr *)&ss, addr);
+	return fd;
+}
+
+static int ut_peer_open(cf_target *t, il_addr *addr)
+{
+	udp_target *u = t->impl;
+	if (u->npeers == UT_MAX)
+		return -1;
+	int fd = bind_routed(u, addr);
+	if (fd < 0)
+		return -1;
 	u->peers[u->npeers] = fd;
 	return u->npeers++;
+}
+
+/* RFC 5780: an unconnected client hears responses from any address of
+ * the target (CHANGE-REQUEST); every client is on the routed local
+ * address, so near (RESPONSE-PORT) needs nothing more. */
+static int ut_client_open_any(cf_target *t, int near, il_addr *local)
+{
+	udp_target *u = t->impl;
+	(void)near;
+	if (u->nclients == UT_MAX)
+		return -1;
+	int fd = bind_routed(u, local);
+	if (fd < 0)
+		return -1;
+	u->clients[u->nclients] = fd;
+	u->unconnected[u->nclients] = true;
+	return u->nclients++;
+}
+
+static int ut_client_send_to(cf_target *t, int ix, const il_addr *to, const uint8_t *data,
+			     size_t len)
+{
+	udp_target *u = t->impl;
+	if (ix < 0 || ix >= u->nclients || !u->unconnected[ix])
+		return -1;
+	struct sockaddr_storage ss;
+	socklen_t sl = from_il(to, &ss);
+	if (sendto(u->clients[ix], data, len, 0, (struct sockaddr *)&ss, sl) < 0 &&
+	    errno != ECONNREFUSED)
+		return -1;
+	return 0;
 }
 
 static int ut_peer_send(cf_target *t, int ix, const il_addr *to, const uint8_t *data, size_t len)
@@ -173,19 +218,16 @@ static int ut_peer_send(cf_target *t, int ix, const il_addr *to, const uint8_t *
 	return 0;
 }
 
-static int ut_peer_recv(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t *len,
-			il_addr *from, uint32_t timeout_ms)
+static int recv_on(int fd, uint8_t *buf, size_t cap, size_t *len, il_addr *from,
+		   uint32_t timeout_ms)
 {
-	udp_target *u = t->impl;
-	if (ix < 0 || ix >= u->npeers)
-		return -1;
 	for (;;) {
-		int rc = wait_readable(u->peers[ix], timeout_ms);
+		int rc = wait_readable(fd, timeout_ms);
 		if (rc <= 0)
 			return rc < 0 ? -1 : 0;
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
-		ssize_t n = recvfrom(u->peers[ix], buf, cap, 0, (struct sockaddr *)&ss, &sl);
+		ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&ss, &sl);
 		if (n < 0 && errno == ECONNREFUSED)
 			continue;
 		if (n < 0)
@@ -194,6 +236,24 @@ static int ut_peer_recv(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t *
 		*len = (size_t)n;
 		return 1;
 	}
+}
+
+static int ut_peer_recv(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t *len,
+			il_addr *from, uint32_t timeout_ms)
+{
+	udp_target *u = t->impl;
+	if (ix < 0 || ix >= u->npeers)
+		return -1;
+	return recv_on(u->peers[ix], buf, cap, len, from, timeout_ms);
+}
+
+static int ut_client_recv_from(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t *len,
+			       il_addr *from, uint32_t timeout_ms)
+{
+	udp_target *u = t->impl;
+	if (ix < 0 || ix >= u->nclients)
+		return -1;
+	return recv_on(u->clients[ix], buf, cap, len, from, timeout_ms);
 }
 
 static void ut_sleep(cf_target *t, uint32_t ms)
@@ -206,8 +266,10 @@ static void ut_sleep(cf_target *t, uint32_t ms)
 
 static void ut_close_all(udp_target *u)
 {
-	for (int i = 0; i < u->nclients; i++)
+	for (int i = 0; i < u->nclients; i++) {
 		close(u->clients[i]);
+		u->unconnected[i] = false;
+	}
 	for (int i = 0; i < u->npeers; i++)
 		close(u->peers[i]);
 	u->nclients = u->npeers = 0;
@@ -290,6 +352,9 @@ cf_target *cf_target_udp_open(const cf_target_options *opts, const char *hostpor
 	t->sleep_ms = ut_sleep;
 	t->reset = ut_reset;
 	t->destroy = ut_destroy;
+	t->client_open_any = ut_client_open_any;
+	t->client_send_to = ut_client_send_to;
+	t->client_recv_from = ut_client_recv_from;
 	t->impl = u;
 	return t;
 }

@@ -47,3 +47,15 @@ $(ICELAB): LDLIBS += $(CONF_LIB) $(LIB) -ljansson
 conformance-build: $(CONF_LIB) $(CONF_TEST_BINS) $(CONF_MAIN)
 
 -include $(CONF_OBJS:.o=.d) $(CONF_TEST_SRCS:%.c=$(BUILD)/%.d) $(BUILD)/conformance/tests/check_main.d
+
+# The robustness corpus of turn-security: the foundation's cve-*, bad-*,
+# edge-* and cd-bad-* vectors embedded (conformance/gen_vectors.sh).
+CONF_VECS := $(sort $(wildcard vectors/own/cve-*.json vectors/own/bad-*.json \
+	vectors/own/edge-*.json vectors/own/cd-bad-*.json))
+CONF_VEC_GEN := $(BUILD)/conformance/vectors_data.c
+$(CONF_VEC_GEN): $(CONF_VECS) conformance/gen_vectors.sh
+	@mkdir -p $(dir $@)
+	sh conformance/gen_vectors.sh $(CONF_VECS) > $@.tmp && mv $@.tmp $@
+$(CONF_VEC_GEN:.c=.o): $(CONF_VEC_GEN)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(CONF_LIB): $(CONF_VEC_GEN:.c=.o)

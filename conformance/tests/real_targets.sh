@@ -107,10 +107,39 @@ check coturn-baseline "$p3" 0 --suite stun-server --suite turn-server --baseline
 check coturn-security "$p4" 1 --suite turn-security
 check coturn-security-baseline "$p4" 0 --suite turn-security --baseline "$BASELINE"
 
+# ---- RFC 5780 (nat-behaviour): a second address on loopback, 127.0.0.2 ----
+# icelab serve with --other-address must pass; without, its CHANGE-REQUEST
+# answer (420) is judged. coturn listens on both IPs with --alt-listening-port.
+n1=$((26000 + (RANDOM % 100) * 4)) n2=$((n1 + 2))
+"$ICELAB" serve --listen "127.0.0.1:$n1" --other-address "127.0.0.2:$((n1 + 1))" --no-tcp \
+	--user alice:secret --realm example.org --allow-private-relay --workers 1 \
+	--min-port 26500 --max-port 26599 >"$tmp/serve-nat.log" 2>&1 &
+pids+=($!)
+coturn "$n2" 26600 --max-port=26699 --listening-ip=127.0.0.2 --alt-listening-port=$((n2 + 1))
+wait_ready "$n1" || fail "icelab serve --other-address on $n1 not ready: $(cat "$tmp/serve-nat.log")"
+wait_ready "$n2" || fail "coturn (RFC 5780) on $n2 not ready: $(tail -5 "$tmp/coturn-$n2.log")"
+check icelab-serve-nat "$n1" 0 --suite nat-behaviour
+check icelab-serve-no-alternate "$p2" 0 --suite nat-behaviour
+check coturn-nat "$n2" 1 --suite nat-behaviour
+check coturn-nat-baseline "$n2" 0 --suite nat-behaviour --baseline "$BASELINE"
+check coturn-no-alternate "$p4" 1 --suite nat-behaviour
+check coturn-no-alternate-baseline "$p4" 0 --suite nat-behaviour --baseline "$BASELINE"
+python3 - "$REPORTS/icelab-serve-nat/latest/report.json" \
+	"$REPORTS/icelab-serve-no-alternate/latest/report.json" <<'PY' || fail "nat-behaviour verdicts"
+import json, sys
+with5780 = {t["name"]: t["verdict"] for t in json.load(open(sys.argv[1]))["tests"]}
+without = {t["name"]: t["verdict"] for t in json.load(open(sys.argv[2]))["tests"]}
+assert with5780.pop("no-alternate-420") == "not-applicable", with5780
+assert set(with5780.values()) == {"pass"}, with5780
+assert without["no-alternate-420"] == "pass" and without["change-ip"] == "not-applicable", without
+PY
+
 # Every waiver of the baseline is used by one of the two runs, and the
 # waived tests say why.
 python3 - "$BASELINE" "$REPORTS/coturn-baseline/latest/report.json" \
-	"$REPORTS/coturn-security-baseline/latest/report.json" <<'PY' || fail "baseline and runs disagree"
+	"$REPORTS/coturn-security-baseline/latest/report.json" \
+	"$REPORTS/coturn-nat-baseline/latest/report.json" \
+	"$REPORTS/coturn-no-alternate-baseline/latest/report.json" <<'PY' || fail "baseline and runs disagree"
 import json, sys
 bl = json.load(open(sys.argv[1]))
 tests = [t for p in sys.argv[2:] for t in json.load(open(p))["tests"]]

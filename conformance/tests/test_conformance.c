@@ -19,32 +19,7 @@
 #include "icelab/stun_integrity.h"
 #include "icelab/turn_server.h"
 
-static cf_catalogue cat;
-
-static int setup(void **state)
-{
-	(void)state;
-	char err[256];
-	if (cf_catalogue_load_builtin(&cat, err, sizeof err) < 0)
-		fail_msg("catalogue: %s", err);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	cf_catalogue_free(&cat);
-	return 0;
-}
-
-static const cf_result *find(const cf_run *run, const char *id)
-{
-	for (size_t i = 0; i < run->result_count; i++)
-		if (strcmp(run->results[i].id, id) == 0)
-			return &run->results[i];
-	fail_msg("no result for %s", id);
-	return NULL;
-}
+#include "cf_test_util.h"
 
 static void run_builtin(cf_run *run, const cf_target_options *to, const cf_run_options *ro)
 {
@@ -131,7 +106,12 @@ static void test_reference_passes_and_checks_match_catalogue(void **state)
 	run_builtin(&run, &to, &ro);
 	for (size_t i = 0; i < run.result_count; i++) {
 		const cf_result *r = &run.results[i];
-		if (r->verdict != CF_PASS)
+		/* The builtin target has an RFC 5780 alternate address, so the
+		 * test of a server without one does not apply to it
+		 * (test_nat_behaviour.c runs it without). */
+		if (r->verdict != CF_PASS &&
+		    !(r->verdict == CF_NOT_APPLICABLE &&
+		      strcmp(r->id, "nat-behaviour/no-alternate-420") == 0))
 			fail_msg("%s: %s: %s", r->id, cf_verdict_name(r->verdict),
 				 r->reason ? r->reason : "");
 		for (size_t k = 0; k < r->check_count; k++) {
@@ -169,20 +149,6 @@ static void test_same_seed_same_evidence(void **state)
 }
 
 /* ---- faults ---- */
-
-static void resign(uint8_t *data, size_t len)
-{
-	/* Recompute FINGERPRINT when it is last, so only the intended fault
-	 * shows. MESSAGE-INTEGRITY is left broken where touched. */
-	il_stun_msg m;
-	if (il_stun_decode(data, len, &m, NULL) != IL_STUN_OK || m.fingerprint_index < 0)
-		return;
-	uint32_t crc = il_stun_fingerprint_value(data, len - 8);
-	data[len - 4] = (uint8_t)(crc >> 24);
-	data[len - 3] = (uint8_t)(crc >> 16);
-	data[len - 2] = (uint8_t)(crc >> 8);
-	data[len - 1] = (uint8_t)crc;
-}
 
 /* XOR-MAPPED-ADDRESS's port off by one in every Binding success. */
 static void mangle_mapped_port(void *arg, uint8_t *data, size_t *len, size_t cap)
