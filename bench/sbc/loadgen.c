@@ -440,10 +440,10 @@ static int mode_peak(void)
 	}
 	printf("{}],\"peak_ok\":%s,\"peak_pps\":%.0f,\"peak_cpu_us_per_pkt\":%.3f,"
 	       "\"peak_cpu_share\":%.3f,\"peak_loadgen_cpu_share\":%.3f,"
-	       "\"peak_offered_pps\":%.0f",
+	       "\"peak_offered_pps\":%.0f,\"peak_sent_pps\":%.0f",
 	       any ? "true" : "false", any ? best.fwd_pps : 0.0,
 	       any ? best.cpu_us_per_pkt : -1.0, best.cpu_share, best.lg_cpu_share,
-	       best.rate * 2.0 * opt.calls);
+	       best.rate * 2.0 * opt.calls, best.sent_pps);
 	return 0;
 }
 
