@@ -531,8 +531,7 @@ int il_sbc_serve_run(const il_sbc_serve_config *cfg, il_sbc_serve_reload_fn relo
 	open_json(d);
 	char err[600];
 	if (setup(d, err, sizeof err) < 0) {
-		il_log(IL_LOG_ERROR, "serve --sbc: %s", err);
-		fprintf(stderr, "icelab serve: %s\n", err);
+		fprintf(stderr, "icelab serve: %s\n", err); /* one line, exit 2 */
 		teardown(d);
 		return 2;
 	}
@@ -574,12 +573,15 @@ int il_sbc_serve_run(const il_sbc_serve_config *cfg, il_sbc_serve_reload_fn relo
 		}
 		tx_flush(d);
 	}
+	size_t calls = il_sbc_bridge_call_count(d->bridge);
+	il_sbc_call *c;
+	while ((c = il_sbc_bridge_first(d->bridge)) != NULL)
+		il_sbc_bridge_delete(d->bridge, c, "shutdown", d->now_ms);
 	il_log(IL_LOG_INFO,
-	       "sbc: stopping; %zu calls, %llu datagrams in, %llu out, %llu send drops, %llu "
-	       "truncated",
-	       il_sbc_bridge_call_count(d->bridge), (unsigned long long)d->rx,
-	       (unsigned long long)d->tx, (unsigned long long)d->tx_dropped,
-	       (unsigned long long)d->truncated);
+	       "sbc: stopping; %zu calls ended, %llu datagrams in, %llu out, %llu send drops, "
+	       "%llu truncated",
+	       calls, (unsigned long long)d->rx, (unsigned long long)d->tx,
+	       (unsigned long long)d->tx_dropped, (unsigned long long)d->truncated);
 	drv_event(d, "{\"event\":\"stopped\"}");
 	teardown(d);
 	return 0;
