@@ -497,7 +497,7 @@ static void test_ports_exhaustion_and_free(void **state)
 	il_sbc_call *c[4];
 	int err;
 	for (int i = 0; i < 4; i++) {
-		char id[8];
+		char id[16];
 		snprintf(id, sizeof id, "p%d", i);
 		c[i] = il_sbc_bridge_create(F->b, id, strlen(id), &opt, F->now, &err);
 		assert_non_null(c[i]);
