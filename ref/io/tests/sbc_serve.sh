@@ -30,6 +30,8 @@ cat >"$TMP/sbc.conf" <<EOF
 advertised = 127.0.0.1
 allow-private-advertised = true
 EOF
+"$ICELAB" serve --sbc --config conf/icelab-sbc.conf --check-config >/dev/null &&
+	pass "conf/icelab-sbc.conf: configuration ok" || fail "conf/icelab-sbc.conf refused"
 # A private address without the allow flag is refused at start (exit 2).
 if "$ICELAB" serve --sbc --advertised 10.1.2.3 --ng "$NG" --port-min 40100 --port-max 40199 \
 	>/dev/null 2>"$TMP/refused.err"; then
