@@ -297,25 +297,41 @@ static void put_leg(ng_ctx *x, il_sbc_call *c, unsigned leg, const il_sbc_call_l
 	il_benc_kv_int(w, "index", 1);
 	il_benc_put_cstr(w, "streams");
 	il_benc_begin_list(w);
+	/* rtpengine's names: "local port" (ours, where the leg's peer
+	 * sends), "endpoint" (the peer: learned, else its SDP address),
+	 * "advertised endpoint" (the peer's SDP address); ours added:
+	 * "local endpoint" (our advertised address) and "learned endpoint"
+	 * (the latched source or the ICE-selected remote). */
 	for (unsigned comp = 0; comp < (st->rtcp_mux ? 1u : 2u); comp++) {
 		il_benc_begin_dict(w);
 		il_benc_kv_int(w, "local port", li->port + comp);
-		il_benc_kv_str(w, "component", comp ? "RTCP" : "RTP");
-		il_addr adv = st->advertised;
-		adv.port = (uint16_t)(adv.port + comp);
-		put_endpoint(w, "advertised endpoint", &adv);
+		il_addr local = st->advertised;
+		local.port = (uint16_t)(local.port + comp);
+		char ip[IL_ADDR_STRLEN];
+		il_addr_format_ip(&local, ip, sizeof ip);
+		il_benc_kv_str(w, "local address", ip);
+		il_benc_kv_str(w, "family", local.family == IL_AF_INET6 ? "IPv6" : "IPv4");
+		put_endpoint(w, "local endpoint", &local);
 		const il_addr *sdp = comp ? &st->sdp_rtcp : &st->sdp_rtp;
-		if (sdp->family)
-			put_endpoint(w, "sdp endpoint", sdp);
 		const il_addr *learned = NULL;
 		if (st->ice && comp == 0 && st->has_selected)
 			learned = &st->selected_remote;
 		else if (!st->ice && st->latched[comp])
 			learned = &st->source[comp];
-		if (learned)
-			put_endpoint(w, "learned endpoint", learned);
 		if (learned || sdp->family)
 			put_endpoint(w, "endpoint", learned ? learned : sdp);
+		if (sdp->family)
+			put_endpoint(w, "advertised endpoint", sdp);
+		if (learned)
+			put_endpoint(w, "learned endpoint", learned);
+		il_benc_put_cstr(w, "flags");
+		il_benc_begin_list(w);
+		il_benc_put_cstr(w, comp ? "RTCP" : "RTP");
+		if (st->ice)
+			il_benc_put_cstr(w, "ICE");
+		if (learned)
+			il_benc_put_cstr(w, "confirmed");
+		il_benc_end(w);
 		il_benc_end(w);
 	}
 	il_benc_end(w);
@@ -364,10 +380,10 @@ static void put_call(ng_ctx *x, il_sbc_call *c)
 	il_benc_put_cstr(w, "tags");
 	il_benc_begin_dict(w);
 	for (unsigned i = 0; i < 2; i++) {
-		/* Keyed by tag, as rtpengine does; "A"/"B" for a leg whose tag
-		 * is not known yet (or equals the other's). */
+		/* Keyed by tag, as rtpengine does; "<untagged B>" for a leg
+		 * whose tag is not known yet (or equals the other's). */
 		bool own = li[i].tag[0] && strcmp(li[i].tag, li[1 - i].tag) != 0;
-		il_benc_put_cstr(w, own ? li[i].tag : i ? "B" : "A");
+		il_benc_put_cstr(w, own ? li[i].tag : i ? "<untagged B>" : "<untagged A>");
 		put_leg(x, c, i, &li[i], &li[1 - i]);
 	}
 	il_benc_end(w);

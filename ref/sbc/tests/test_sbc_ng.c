@@ -360,8 +360,14 @@ static void test_media_and_query(void **state)
 	assert_int_equal(F->nodes[streams].type, IL_BENC_LIST);
 	int rtp = streams + 1;
 	assert_int_equal(reply_int(rtp, "local port"), pa);
-	int adv = il_benc_dict_get(F->nodes, rtp, "advertised endpoint");
+	int adv = il_benc_dict_get(F->nodes, rtp, "local endpoint");
 	assert_string_equal(reply_str(adv, "address", s, sizeof s), "203.0.113.10");
+	assert_string_equal(reply_str(rtp, "local address", s, sizeof s), "203.0.113.10");
+	int peer_sdp = il_benc_dict_get(F->nodes, rtp, "advertised endpoint");
+	assert_string_equal(reply_str(peer_sdp, "address", s, sizeof s), "192.168.1.10");
+	int ep = il_benc_dict_get(F->nodes, rtp, "endpoint");
+	assert_string_equal(reply_str(ep, "address", s, sizeof s), "198.51.100.77");
+	assert_true(il_benc_dict_has_item(F->nodes, rtp, "flags", "confirmed"));
 	int learned = il_benc_dict_get(F->nodes, rtp, "learned endpoint");
 	assert_string_equal(reply_str(learned, "address", s, sizeof s), "198.51.100.77");
 	int totals = il_benc_dict_get(F->nodes, 0, "totals");
