@@ -12,7 +12,8 @@
  *   --idle                  set up C calls, RSS before/after, delete them
  *   --phase RATE:MS ...     phases on the same calls (RATE packets/s per
  *                           direction per call); the window of a phase is
- *                           the part after W ms
+ *                           the part after W ms. [--stall AT:MS] stops the
+ *                           target (SIGSTOP) AT ms into phase 1 for MS ms
  *   --peak LO:HI --probes N [--loss F]  bisects (geometrically) the total
  *                           offered packets/s, fresh calls for every probe,
  *                           for the highest rate forwarded under F loss
@@ -22,6 +23,7 @@
 #include <math.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <signal.h>
 #include <srtp2/srtp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,7 @@ static struct {
 	double peak_lo, peak_hi, loss_max;
 	const char *label;
 	int nphases;
+	int stall_at_ms, stall_ms;   /* SIGSTOP the target this far into phase 1 */
 	double ph_rate[PHASES_MAX], ph_ms[PHASES_MAX];
 } opt = {.warmup_ms = 300, .loss_max = 0.01, .label = ""};
 
@@ -76,6 +79,7 @@ static int *floor_ids;
 static int epfd;
 static unsigned generation;  /* distinct call-ids for every set of calls */
 static uint8_t rxbuf[BATCH][PKT_MAX], txbuf[BATCH][PKT_MAX];
+static char failure[320];    /* why a run stopped, for the JSON too */
 
 static long long self_cpu(void) { return bt_proc_cpu_ticks(getpid()); }
 
@@ -149,7 +153,8 @@ static int setup_calls(void)
 		char id[64], why[256], key_a[LG_KEY_B64 + 1] = "";
 		if (open_endpoint(a, 0x10000u + 2u * (unsigned)i) < 0 ||
 		    open_endpoint(b, 0x10001u + 2u * (unsigned)i) < 0) {
-			fprintf(stderr, "sbc_loadgen: socket: %s\n", strerror(errno));
+			snprintf(failure, sizeof failure, "socket: %s", strerror(errno));
+			fprintf(stderr, "sbc_loadgen: %s\n", failure);
 			teardown_calls(i);
 			return -1;
 		}
@@ -162,8 +167,9 @@ static int setup_calls(void)
 				  key_a, &to_a, &to_b, &floor_ids[i], why, sizeof why) < 0 ||
 		    (opt.srtp && (srtp_ctx(&a->tx, key_a, true) < 0 ||
 				  srtp_ctx(&a->rx, to_a.key, false) < 0))) {
-			fprintf(stderr, "sbc_loadgen: call %d of %d: %s\n", i + 1, opt.calls,
-				opt.srtp && !why[0] ? "SRTP context" : why);
+			snprintf(failure, sizeof failure, "call %d of %d: %s", i + 1, opt.calls,
+				 opt.srtp && !why[0] ? "SRTP context" : why);
+			fprintf(stderr, "sbc_loadgen: %s\n", failure);
 			close(a->fd);
 			close(b->fd);
 			teardown_calls(i);
@@ -270,6 +276,8 @@ static void prime(void)
 	reset_counters();
 }
 
+static phase_res *stall_phase;  /* the phase during which to stall the target */
+
 static void run_phase(double rate, double ms, phase_res *r)
 {
 	struct epoll_event evs[256];
@@ -286,6 +294,11 @@ static void run_phase(double rate, double ms, phase_res *r)
 	uint64_t t0 = bt_now_ns(), end = t0 + (uint64_t)(ms * 1e6);
 	uint64_t w0 = opt.warmup_ms < ms ? t0 + (uint64_t)opt.warmup_ms * 1000000u : t0;
 	bool in_window = false;
+	/* A stalled target (descheduled, swapping, stopped): every receive
+	 * queue overflows, whatever the machine's speed. Phase 1 only. */
+	bool stall = opt.stall_ms > 0 && r == stall_phase, stalled = false;
+	uint64_t st0 = t0 + (uint64_t)opt.stall_at_ms * 1000000u;
+	uint64_t st1 = st0 + (uint64_t)opt.stall_ms * 1000000u;
 	long long cpu0 = 0, lg0 = 0;
 	uint64_t wt0 = 0, wrecv0 = 0, wsent0 = 0;
 	for (;;) {
@@ -300,6 +313,13 @@ static void run_phase(double rate, double ms, phase_res *r)
 				wrecv0 += eps[i].recv;
 				wsent0 += eps[i].sent;
 			}
+		}
+		if (stall && !stalled && now >= st0 && now < st1) {
+			stalled = kill(opt.pid, SIGSTOP) == 0;
+		} else if (stalled && now >= st1) {
+			kill(opt.pid, SIGCONT);
+			stalled = false;
+			stall = false;
 		}
 		if (now >= end)
 			break;
@@ -318,6 +338,8 @@ static void run_phase(double rate, double ms, phase_res *r)
 		for (int i = 0; i < n; i++)
 			receive(&eps[evs[i].data.u32]);
 	}
+	if (stalled)
+		kill(opt.pid, SIGCONT);
 	uint64_t wt1 = bt_now_ns();
 	long long cpu1 = opt.pid ? bt_proc_cpu_ticks(opt.pid) : -1, lg1 = self_cpu();
 	uint64_t wrecv1 = 0, wsent1 = 0;
@@ -381,6 +403,7 @@ static int mode_phases(void)
 		return 1;
 	prime();
 	phase_res r[PHASES_MAX];
+	stall_phase = &r[0];
 	for (int p = 0; p < opt.nphases; p++)
 		run_phase(opt.ph_rate[p], opt.ph_ms[p], &r[p]);
 	drain(200);
@@ -414,8 +437,10 @@ static int mode_peak(void)
 		/* Geometric midpoint; the first probe at the top of the range, so
 		 * a target that takes it all is not capped by the bisection. */
 		double total = k == 0 ? hi : sqrt(lo * hi);
-		if (setup_calls() < 0)
+		if (setup_calls() < 0) {
+			printf("{}]");
 			return 1;
+		}
 		prime();
 		phase_res *r = &probes[np++];
 		run_phase(total / (2.0 * opt.calls), opt.warmup_ms + 500.0, r);
@@ -468,7 +493,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: sbc_loadgen (--ng | --floor) ADDR:PORT --calls C [--pid PID] "
 			"[--srtp] [--warmup-ms W] [--label L]\n"
-			"       (--idle | --phase RATE:MS ... | --peak LO:HI --probes N [--loss F])\n");
+			"       (--idle | --phase RATE:MS ... [--stall AT:MS] |\n"
+			"        --peak LO:HI --probes N [--loss F])\n");
 	return 2;
 }
 
@@ -502,6 +528,10 @@ int main(int argc, char **argv)
 			if (sscanf(v, "%lf:%lf", &opt.peak_lo, &opt.peak_hi) != 2)
 				return usage();
 			i++;
+		} else if (!strcmp(a, "--stall") && v) {
+			if (sscanf(v, "%d:%d", &opt.stall_at_ms, &opt.stall_ms) != 2)
+				return usage();
+			i++;
 		} else if (!strcmp(a, "--probes") && v) {
 			opt.probes = atoi(v), i++;
 		} else if (!strcmp(a, "--loss") && v) {
@@ -513,7 +543,7 @@ int main(int argc, char **argv)
 	int modes = opt.idle + (opt.nphases > 0) + (opt.probes > 0);
 	if (!server || opt.calls < 1 || modes != 1 || (opt.idle && !opt.pid) ||
 	    (opt.probes && !(opt.peak_lo > 0 && opt.peak_hi >= opt.peak_lo)) ||
-	    (opt.srtp && floor_target))
+	    (opt.srtp && floor_target) || (opt.stall_ms && (!opt.pid || !opt.nphases)))
 		return usage();
 	if (bt_raise_nofile(4L * opt.calls + 64) < 2L * opt.calls + 32) {
 		fprintf(stderr, "sbc_loadgen: not enough file descriptors for %d calls\n", opt.calls);
@@ -535,6 +565,13 @@ int main(int argc, char **argv)
 	printf("{\"label\":\"%s\",\"calls\":%d,\"srtp\":%s", opt.label, opt.calls,
 	       opt.srtp ? "true" : "false");
 	int rc = opt.idle ? mode_idle() : opt.probes ? mode_peak() : mode_phases();
+	if (rc) {
+		/* JSON string: the reason may quote the target's SDP or error text. */
+		printf(",\"error\":\"");
+		for (const char *p = failure[0] ? failure : "failed"; *p; p++)
+			printf(*p == '"' || *p == '\\' ? "\\%c" : (unsigned char)*p < 0x20 ? " " : "%c", *p);
+		printf("\"");
+	}
 	printf("}\n");
 	return rc;
 }

@@ -126,10 +126,12 @@ class Bench:
         out = r.stdout.decode().strip()
         err = r.stderr.decode().strip()
         try:
-            return json.loads(out.splitlines()[-1])
+            res = json.loads(out.splitlines()[-1])
         except (ValueError, IndexError):
-            self.failures.append("%s %s: exit %d: %s" % (t.name, label, r.returncode, err[:300]))
-            return {"error": err[:300] or "exit %d" % r.returncode}
+            res = {"error": err[:300] or "exit %d" % r.returncode}
+        if "error" in res:
+            self.failures.append("%s %s: %s" % (t.name, label, res["error"]))
+        return res
 
     def srtp_supported(self, t):
         """One SRTP call, a short burst: None when it works, else why."""

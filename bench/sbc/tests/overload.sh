@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Overload degrades gracefully (issue #8 §7): `icelab serve --sbc` on
 # loopback, 50 calls set up over ng, then far more RTP than it can forward
-# (4000 packets/s per direction per call, 400 000/s offered) for 3 s, then
-# 50 packets/s. Asserted: in the last 2 s EVERY stream is forwarded, in both
-# directions (received > 0 per stream), the excess was dropped rather than
-# queued for ever (recovery loss under 20 %), and ng ping still answers.
+# for 3 s: 4000 packets/s per direction per call (400 000/s offered), and
+# the server stopped (SIGSTOP) for 1 s of it, so every receive queue
+# overflows on any machine, however fast or busy. Then 50 packets/s.
+# Asserted: the blast did overload it (> 5 % lost); in the last 2 s EVERY
+# stream is forwarded, in both directions (received > 0 per stream); the
+# excess was dropped rather than queued for ever (recovery loss under
+# 20 %); ng ping still answers.
 # rtpengine under the same overload is shown for information only (it
 # stops reading a socket for the rest of the call after a few receive-queue
 # overflows, issue #8 §7); nothing about it is asserted.
@@ -19,7 +22,7 @@ TMP=$(mktemp -d /tmp/icelab-overload.XXXXXX)
 PIDS=()
 cleanup() {
 	local pid
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
 	for pid in "${PIDS[@]}"; do
 		timeout 5 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -9 "$pid" 2>/dev/null
 	done
@@ -55,7 +58,7 @@ EOF
 # Runs the overload on the ng server at port $1 (pid $2); JSON in $3.
 overload() {
 	"$LOADGEN" --ng "127.0.0.1:$1" --calls 50 --pid "$2" --warmup-ms 500 \
-		--phase 4000:3000 --phase 50:2500 >"$3" 2>"$3.err"
+		--phase 4000:3000 --stall 500:1000 --phase 50:2500 >"$3" 2>"$3.err"
 }
 
 # Prints "blast_sent blast_fwd_pps blast_loss dead_ab dead_ba rec_loss ping".
@@ -99,8 +102,10 @@ if [ "$ping" != yes ] || ! kill -0 "$ICELAB_PID" 2>/dev/null; then
 	echo "FAIL: icelab serve --sbc stopped answering after the overload"
 	fails=$((fails + 1))
 fi
-python3 -c "import sys; sys.exit(0 if float('$loss') > 0.01 else 1)" ||
-	echo "note: icelab forwarded nearly all of the blast: this machine could not overload it"
+if ! python3 -c "import sys; sys.exit(0 if float('$loss') > 0.05 else 1)"; then
+	echo "FAIL: the blast was not an overload (loss ${loss}): the test proved nothing"
+	fails=$((fails + 1))
+fi
 
 # rtpengine, the same overload, for information.
 if command -v rtpengine >/dev/null; then
