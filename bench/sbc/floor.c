@@ -4,7 +4,10 @@
  * other, to the source address last seen on that other socket (symmetric
  * RTP, learnt from packets: no SDP, no SSRC check, no counters, no timers).
  *
- * usage: sbc_floor CTL_ADDR:PORT BIND_ADDR PORT_MIN PORT_MAX
+ * usage: sbc_floor CTL_ADDR:PORT BIND_ADDR PORT_MIN PORT_MAX [COALESCE_US]
+ * COALESCE_US (not used by the benchmark: an experiment for drivers) sleeps
+ * that long after a wake-up that found few sockets ready, so that the next
+ * one serves many: fewer wake-ups per packet at low rates, added latency.
  * Control, one UDP datagram each way (the load generator's "trivial setup"):
  *   "ping"       -> "pong"
  *   "new"        -> "PA PB"   a pair bound on BIND_ADDR:PA and BIND_ADDR:PB
@@ -155,8 +158,9 @@ static void forward(int fd)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: sbc_floor CTL_ADDR:PORT BIND_ADDR PORT_MIN PORT_MAX\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: sbc_floor CTL_ADDR:PORT BIND_ADDR PORT_MIN PORT_MAX "
+				"[COALESCE_US]\n");
 		return 2;
 	}
 	struct sockaddr_storage ctl_addr;
@@ -170,6 +174,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	port_next = port_min;
+	int coalesce_us = argc == 6 ? atoi(argv[5]) : 0;
 	sides_max = bt_raise_nofile(65536);
 	sides = calloc((size_t)sides_max, sizeof *sides);
 	ep = epoll_create1(0);
@@ -192,6 +197,8 @@ int main(int argc, char **argv)
 			else if (sides[fd].other >= 0)
 				forward(fd);
 		}
+		if (coalesce_us > 0 && n > 0 && n < EVENTS / 4)
+			usleep((useconds_t)coalesce_us);
 	}
 	return 0;
 }
