@@ -25,6 +25,8 @@ static const il_sbc_serve_option options[] = {
 	{"media-timeout", true, "SECONDS", "no media either way ends a call (default 60)"},
 	{"log-level", true, "LEVEL", "error, warn, info or debug (default info)"},
 	{"log-json", true, "FILE", "JSON events, one object a line (\"-\": stderr)"},
+	{"coalesce-us", true, "MICROSECONDS",
+	 "gather packets this long after a busy wake-up (default 1000; 0: off)"},
 };
 
 const il_sbc_serve_option *il_sbc_serve_options(size_t *count)
@@ -42,6 +44,7 @@ void il_sbc_serve_defaults(il_sbc_serve_config *cfg)
 	cfg->port_max = 39999;
 	cfg->media_timeout_s = 60;
 	cfg->log_level = IL_LOG_INFO;
+	cfg->coalesce_us = 1000;
 }
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
@@ -125,6 +128,10 @@ int il_sbc_serve_set(il_sbc_serve_config *cfg, const char *name, const char *val
 		if (parse_uint(value, 86400, &v) < 0)
 			return fail(err, err_len, "expected seconds 0-86400, got '%s'", value);
 		cfg->media_timeout_s = (uint32_t)v;
+	} else if (!strcmp(name, "coalesce-us")) {
+		if (parse_uint(value, 10000, &v) < 0)
+			return fail(err, err_len, "expected microseconds 0-10000, got '%s'", value);
+		cfg->coalesce_us = (uint32_t)v;
 	} else if (!strcmp(name, "log-level")) {
 		static const char *const levels[] = {"error", "warn", "info", "debug"};
 		for (int i = 0; i < 4; i++)
