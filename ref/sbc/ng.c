@@ -147,21 +147,25 @@ static void offer_options(ng_ctx *x, const char *sdp, size_t len, il_sbc_call_op
 	o->ice[0] = sdp_has(sdp, len, "a=ice-ufrag:");
 	o->rtcp_mux[0] = sdp_has(sdp, len, "a=rtcp-mux");
 	o->ice[1] = o->ice[0];
-	if (il_benc_dict_has_item(n, r, "ICE", "force") ||
-	    il_benc_dict_has_item(n, r, "ICE", "force-relay") ||
-	    il_benc_dict_has_item(n, r, "ICE-lite", "forward") ||
-	    il_benc_dict_has_item(n, r, "ICE-lite", "both"))
+	/* Each option also as a word of "flags" ("ICE=force",
+	 * "rtcp-mux-offer"), the form older module versions send. */
+#define OPT(key, value, flag)                                                  \
+	(il_benc_dict_has_item(n, r, key, value) || il_benc_dict_has_item(n, r, "flags", flag))
+	if (OPT("ICE", "force", "ICE=force") || OPT("ICE", "force-relay", "ICE=force-relay") ||
+	    OPT("ICE-lite", "forward", "ICE-lite=forward") ||
+	    OPT("ICE-lite", "both", "ICE-lite=both"))
 		o->ice[1] = true;
-	if (il_benc_dict_has_item(n, r, "ICE", "remove"))
+	if (OPT("ICE", "remove", "ICE=remove"))
 		o->ice[1] = false;
-	if (il_benc_dict_has_item(n, r, "ICE", "force-relay"))
+	if (OPT("ICE", "force-relay", "ICE=force-relay"))
 		warn(x, "ICE force-relay: offering a host candidate (no relay configured)");
 	o->rtcp_mux[1] = o->rtcp_mux[0];
-	if (il_benc_dict_has_item(n, r, "rtcp-mux", "offer") ||
-	    il_benc_dict_has_item(n, r, "rtcp-mux", "require"))
+	if (OPT("rtcp-mux", "offer", "rtcp-mux-offer") ||
+	    OPT("rtcp-mux", "require", "rtcp-mux-require"))
 		o->rtcp_mux[1] = true;
-	if (il_benc_dict_has_item(n, r, "rtcp-mux", "demux"))
+	if (OPT("rtcp-mux", "demux", "rtcp-mux-demux"))
 		o->rtcp_mux[1] = false;
+#undef OPT
 	o->strict_source = il_benc_dict_has_item(n, r, "flags", "strict-source");
 	o->adopt_new_source = il_benc_dict_has_item(n, r, "flags", "media-handover");
 	size_t tl;
@@ -418,7 +422,8 @@ static il_sbc_call *need_call(ng_ctx *x)
 	return c;
 }
 
-static bool cmd_query(ng_ctx *x)
+/* query, and delete: the same reply (delete's carries the final counters). */
+static bool cmd_query(ng_ctx *x, bool delete)
 {
 	il_sbc_call *c = need_call(x);
 	if (!c)
@@ -427,19 +432,8 @@ static bool cmd_query(ng_ctx *x)
 	il_benc_kv_str(x->w, "result", "ok");
 	put_call(x, c);
 	il_benc_end(x->w);
-	return true;
-}
-
-static bool cmd_delete(ng_ctx *x)
-{
-	il_sbc_call *c = need_call(x);
-	if (!c)
-		return false;
-	il_benc_begin_dict(x->w);
-	il_benc_kv_str(x->w, "result", "ok");
-	put_call(x, c);
-	il_benc_end(x->w);
-	il_sbc_bridge_delete(x->ng->b, c, "delete", x->now_ms);
+	if (delete)
+		il_sbc_bridge_delete(x->ng->b, c, "delete", x->now_ms);
 	return true;
 }
 
@@ -506,9 +500,9 @@ static bool dispatch(ng_ctx *x, const char *cmd, size_t len)
 	if (IS("answer"))
 		return cmd_offer_answer(x, false);
 	if (IS("delete"))
-		return cmd_delete(x);
+		return cmd_query(x, true);
 	if (IS("query"))
-		return cmd_query(x);
+		return cmd_query(x, false);
 	if (IS("list"))
 		return cmd_list(x);
 #undef IS
