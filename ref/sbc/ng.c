@@ -127,7 +127,12 @@ static const char *sbc_err_text(int rc)
 	case IL_SBC_BRIDGE_ERR_FULL: return "session limit reached";
 	case IL_SBC_BRIDGE_ERR_PORTS: return "no free media ports";
 	case IL_SBC_BRIDGE_ERR_EXISTS: return "call-id exists";
-	default: return "internal error";
+	default: {
+		/* A code added by another SBC feature: named by number. */
+		static char text[48];
+		snprintf(text, sizeof text, "SBC error %d", rc);
+		return text;
+	}
 	}
 }
 

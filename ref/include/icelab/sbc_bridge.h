@@ -25,10 +25,12 @@
 #define IL_SBC_CALL_ID_MAX 255
 #define IL_SBC_TAG_MAX 127
 
+/* Apart from enum il_sbc_err's values (and from the blocks other SBC
+ * features add there), since a create may return either. */
 enum il_sbc_bridge_err {
-	IL_SBC_BRIDGE_ERR_FULL = -20,  /* the session limit is reached */
-	IL_SBC_BRIDGE_ERR_PORTS = -21, /* no free media port pair */
-	IL_SBC_BRIDGE_ERR_EXISTS = -22,/* the call-id is taken */
+	IL_SBC_BRIDGE_ERR_FULL = -40,  /* the session limit is reached */
+	IL_SBC_BRIDGE_ERR_PORTS = -41, /* no free media port pair */
+	IL_SBC_BRIDGE_ERR_EXISTS = -42,/* the call-id is taken */
 };
 
 typedef struct il_sbc_bridge_config {
