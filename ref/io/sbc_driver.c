@@ -44,6 +44,7 @@
 
 #include <openssl/rand.h>
 
+#include "icelab/bencode.h"
 #include "icelab/io.h"
 #include "icelab/sbc_bridge.h"
 
@@ -327,6 +328,20 @@ static void media_read(driver *d, uint32_t idx)
 
 /* ---- the control socket ---- */
 
+/* The driver's counters in the ng `statistics` reply. */
+static void drv_statistics(void *user, il_benc_writer *w)
+{
+	driver *d = user;
+	il_benc_kv_int(w, "datagrams in", (int64_t)d->rx);
+	il_benc_kv_int(w, "datagrams out", (int64_t)d->tx);
+	il_benc_kv_int(w, "send drops", (int64_t)d->tx_dropped);
+	il_benc_kv_int(w, "truncated", (int64_t)d->truncated);
+	uint32_t open = 0;
+	for (uint32_t i = 0; i < d->nsocks; i++)
+		open += d->socks[i].fd >= 0;
+	il_benc_kv_int(w, "media sockets", open);
+}
+
 static void ng_read(driver *d)
 {
 	for (int i = 0; i < 64; i++) {
@@ -502,6 +517,7 @@ static int setup(driver *d, char *err, size_t err_len)
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
+	il_sbc_ng_set_statistics(d->ng, drv_statistics, d);
 	return 0;
 }
 

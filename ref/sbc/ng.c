@@ -2,7 +2,7 @@
  *
  * A datagram is "COOKIE <space> bencoded-dict"; the reply carries the
  * same cookie. Commands: ping (-> "pong"), offer, answer, delete, query,
- * list. Leg A is the offerer (the from-tag of the first offer), leg B the
+ * list, statistics. Leg A is the offerer (the from-tag of the first offer), leg B the
  * answerer (its to-tag). The keys read are those Kamailio's and
  * OpenSIPS's rtpengine modules send: command, call-id, from-tag, to-tag,
  * sdp, flags, replace, ICE, ICE-lite, rtcp-mux, transport-protocol,
@@ -43,6 +43,8 @@ struct il_sbc_ng {
 	ng_cached cache[NG_CACHE];
 	unsigned cache_next;
 	uint64_t commands, errors;
+	void (*stats_fn)(void *user, il_benc_writer *w);
+	void *stats_user;
 };
 
 il_sbc_ng *il_sbc_ng_new(il_sbc_bridge *b)
@@ -70,6 +72,13 @@ uint64_t il_sbc_ng_commands(const il_sbc_ng *ng)
 uint64_t il_sbc_ng_errors(const il_sbc_ng *ng)
 {
 	return ng->errors;
+}
+
+void il_sbc_ng_set_statistics(il_sbc_ng *ng, void (*fn)(void *user, il_benc_writer *w),
+			      void *user)
+{
+	ng->stats_fn = fn;
+	ng->stats_user = user;
 }
 
 /* ---- reply helpers ---- */
@@ -461,6 +470,27 @@ static bool cmd_list(ng_ctx *x)
 	return true;
 }
 
+static bool cmd_statistics(ng_ctx *x)
+{
+	il_sbc_ng *ng = x->ng;
+	uint64_t connected = 0;
+	for (il_sbc_call *c = il_sbc_bridge_first(ng->b); c; c = il_sbc_bridge_next(c))
+		connected += il_sbc_session_state(il_sbc_call_session(c)) == IL_SBC_STATE_CONNECTED;
+	il_benc_begin_dict(x->w);
+	il_benc_kv_str(x->w, "result", "ok");
+	il_benc_put_cstr(x->w, "statistics");
+	il_benc_begin_dict(x->w);
+	il_benc_kv_int(x->w, "calls", (int64_t)il_sbc_bridge_call_count(ng->b));
+	il_benc_kv_int(x->w, "connected calls", (int64_t)connected);
+	il_benc_kv_int(x->w, "ng commands", (int64_t)ng->commands);
+	il_benc_kv_int(x->w, "ng errors", (int64_t)ng->errors);
+	if (ng->stats_fn)
+		ng->stats_fn(ng->stats_user, x->w);
+	il_benc_end(x->w);
+	il_benc_end(x->w);
+	return true;
+}
+
 /* ---- the datagram ---- */
 
 static ng_cached *cache_find(il_sbc_ng *ng, const uint8_t *cookie, size_t len, uint64_t now_ms)
@@ -510,6 +540,8 @@ static bool dispatch(ng_ctx *x, const char *cmd, size_t len)
 		return cmd_query(x, false);
 	if (IS("list"))
 		return cmd_list(x);
+	if (IS("statistics"))
+		return cmd_statistics(x);
 #undef IS
 	return reply_error(x, "Unrecognized command");
 }

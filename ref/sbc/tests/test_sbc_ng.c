@@ -503,6 +503,12 @@ static void test_list(void **state)
 	int calls = il_benc_dict_get(F->nodes, 0, "calls");
 	assert_int_equal(F->nodes[calls].count, 2);
 	assert_true(il_benc_str_is(F->nodes, calls + 1, "l1"));
+	ng("statistics", NULL);
+	assert_true(result_is("ok"));
+	int st = il_benc_dict_get(F->nodes, 0, "statistics");
+	assert_int_equal(reply_int(st, "calls"), 2);
+	assert_int_equal(reply_int(st, "connected calls"), 0);
+	assert_true(reply_int(st, "ng commands") >= 5);
 }
 
 /* ---- the table itself ---- */
