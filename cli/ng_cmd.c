@@ -27,7 +27,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Sends one ng command (rtpengine's control protocol: \"COOKIE bencoded-dict\"\n"
 	      "over UDP) and prints the reply dictionary as JSON.\n"
-	      "COMMAND: ping, offer, answer, delete, query, list (or any other word).\n"
+	      "COMMAND: ping, offer, answer, delete, query, list, statistics (or any other).\n"
 	      "key=value adds a string; for the list keys flags, replace, rtcp-mux,\n"
 	      "direction, SDES and supports the value is split at commas.\n"
 	      "\n"

@@ -32,7 +32,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "The SBC media bridge, driven by rtpengine's ng protocol (bencode over UDP),\n"
 	      "so Kamailio's and OpenSIPS's rtpengine modules can use it unchanged.\n"
-	      "Commands: ping, offer, answer, delete, query, list (see `icelab ng --help`).\n"
+	      "Commands: ping, offer, answer, delete, query, list, statistics (`icelab ng`).\n"
 	      "Every option is also a line \"name = value\" of the --config file; flags\n"
 	      "override the file. SIGHUP reloads the advertised address (new calls use it;\n"
 	      "a private or loopback one is refused unless allowed); SIGTERM stops.\n"

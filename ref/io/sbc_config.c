@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "icelab/io.h"
+#include "io_internal.h"
 
 static const il_sbc_serve_option options[] = {
 	{"ng", true, "HOST:PORT", "the ng control socket, UDP (default 127.0.0.1:2223)"},
@@ -25,6 +26,8 @@ static const il_sbc_serve_option options[] = {
 	{"media-timeout", true, "SECONDS", "no media either way ends a call (default 60)"},
 	{"log-level", true, "LEVEL", "error, warn, info or debug (default info)"},
 	{"log-json", true, "FILE", "JSON events, one object a line (\"-\": stderr)"},
+	{"coalesce-us", true, "MICROSECONDS",
+	 "gather packets this long after a busy wake-up (default 1000; 0: off)"},
 };
 
 const il_sbc_serve_option *il_sbc_serve_options(size_t *count)
@@ -42,32 +45,7 @@ void il_sbc_serve_defaults(il_sbc_serve_config *cfg)
 	cfg->port_max = 39999;
 	cfg->media_timeout_s = 60;
 	cfg->log_level = IL_LOG_INFO;
-}
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int parse_ip(const char *text, il_addr *out)
-{
-	memset(out, 0, sizeof *out);
-	if (inet_pton(AF_INET, text, out->ip) == 1) {
-		out->family = IL_AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, out->ip) == 1) {
-		out->family = IL_AF_INET6;
-		return 0;
-	}
-	return -1;
+	cfg->coalesce_us = 1000;
 }
 
 static int parse_uint(const char *text, unsigned long max, unsigned long *out)
@@ -81,50 +59,41 @@ static int parse_uint(const char *text, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int parse_bool(const char *value, bool *out)
-{
-	if (!value || !strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1")) {
-		*out = true;
-		return 0;
-	}
-	if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0")) {
-		*out = false;
-		return 0;
-	}
-	return -1;
-}
-
 int il_sbc_serve_set(il_sbc_serve_config *cfg, const char *name, const char *value, char *err,
 		     size_t err_len)
 {
 	unsigned long v;
 	if (!strcmp(name, "allow-private-advertised") || !strcmp(name, "strict-source")) {
 		bool *b = name[0] == 'a' ? &cfg->allow_private_advertised : &cfg->strict_source;
-		if (parse_bool(value, b) < 0)
-			return fail(err, err_len, "expected true or false, got '%s'", value);
+		if (io_parse_bool(value, b) < 0)
+			return io_fail(err, err_len, "expected true or false, got '%s'", value);
 		return 0;
 	}
 	if (!value)
-		return fail(err, err_len, "needs a value");
+		return io_fail(err, err_len, "needs a value");
 	if (!strcmp(name, "ng")) {
 		if (il_addr_parse(value, &cfg->ng) != 0 || cfg->ng.port == 0)
-			return fail(err, err_len, "expected HOST:PORT, got '%s'", value);
+			return io_fail(err, err_len, "expected HOST:PORT, got '%s'", value);
 	} else if (!strcmp(name, "advertised") || !strcmp(name, "bind")) {
 		il_addr *a = name[0] == 'a' ? &cfg->advertised : &cfg->bind;
-		if (parse_ip(value, a) < 0)
-			return fail(err, err_len, "expected an IP address, got '%s'", value);
+		if (io_parse_ip(value, a) < 0)
+			return io_fail(err, err_len, "expected an IP address, got '%s'", value);
 	} else if (!strcmp(name, "port-min") || !strcmp(name, "port-max")) {
 		if (parse_uint(value, 65535, &v) < 0 || v == 0)
-			return fail(err, err_len, "expected a port 1-65535, got '%s'", value);
+			return io_fail(err, err_len, "expected a port 1-65535, got '%s'", value);
 		*(name[6] == 'i' ? &cfg->port_min : &cfg->port_max) = (uint16_t)v;
 	} else if (!strcmp(name, "max-sessions")) {
 		if (parse_uint(value, 1000000, &v) < 0)
-			return fail(err, err_len, "expected a number 0-1000000, got '%s'", value);
+			return io_fail(err, err_len, "expected a number 0-1000000, got '%s'", value);
 		cfg->max_sessions = (uint32_t)v;
 	} else if (!strcmp(name, "media-timeout")) {
 		if (parse_uint(value, 86400, &v) < 0)
-			return fail(err, err_len, "expected seconds 0-86400, got '%s'", value);
+			return io_fail(err, err_len, "expected seconds 0-86400, got '%s'", value);
 		cfg->media_timeout_s = (uint32_t)v;
+	} else if (!strcmp(name, "coalesce-us")) {
+		if (parse_uint(value, 10000, &v) < 0)
+			return io_fail(err, err_len, "expected microseconds 0-10000, got '%s'", value);
+		cfg->coalesce_us = (uint32_t)v;
 	} else if (!strcmp(name, "log-level")) {
 		static const char *const levels[] = {"error", "warn", "info", "debug"};
 		for (int i = 0; i < 4; i++)
@@ -132,25 +101,15 @@ int il_sbc_serve_set(il_sbc_serve_config *cfg, const char *name, const char *val
 				cfg->log_level = i;
 				return 0;
 			}
-		return fail(err, err_len, "expected error, warn, info or debug, got '%s'", value);
+		return io_fail(err, err_len, "expected error, warn, info or debug, got '%s'", value);
 	} else if (!strcmp(name, "log-json")) {
 		if (strlen(value) >= sizeof cfg->log_json)
-			return fail(err, err_len, "path too long");
+			return io_fail(err, err_len, "path too long");
 		snprintf(cfg->log_json, sizeof cfg->log_json, "%s", value);
 	} else {
-		return fail(err, err_len, "unknown option");
+		return io_fail(err, err_len, "unknown option");
 	}
 	return 0;
-}
-
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
 }
 
 int il_sbc_serve_load_file(il_sbc_serve_config *cfg, const char *path, char *err,
@@ -158,28 +117,28 @@ int il_sbc_serve_load_file(il_sbc_serve_config *cfg, const char *path, char *err
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return fail(err, err_len, "%s: %s", path, strerror(errno));
+		return io_fail(err, err_len, "%s: %s", path, strerror(errno));
 	char line[2048], msg[512];
 	unsigned lineno = 0;
 	int rc = 0;
 	while (rc == 0 && fgets(line, sizeof line, f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			rc = fail(err, err_len, "%s:%u: line too long", path, lineno);
+			rc = io_fail(err, err_len, "%s:%u: line too long", path, lineno);
 			break;
 		}
-		char *s = trim(line);
+		char *s = io_trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			rc = fail(err, err_len, "%s:%u: expected \"name = value\"", path, lineno);
+			rc = io_fail(err, err_len, "%s:%u: expected \"name = value\"", path, lineno);
 			break;
 		}
 		*eq = '\0';
-		char *name = trim(s), *value = trim(eq + 1);
+		char *name = io_trim(s), *value = io_trim(eq + 1);
 		if (il_sbc_serve_set(cfg, name, value, msg, sizeof msg) < 0)
-			rc = fail(err, err_len, "%s:%u: %s: %s", path, lineno, name, msg);
+			rc = io_fail(err, err_len, "%s:%u: %s: %s", path, lineno, name, msg);
 	}
 	fclose(f);
 	return rc;
@@ -188,9 +147,9 @@ int il_sbc_serve_load_file(il_sbc_serve_config *cfg, const char *path, char *err
 int il_sbc_serve_finish(il_sbc_serve_config *cfg, char *err, size_t err_len)
 {
 	if (cfg->advertised.family == IL_AF_NONE)
-		return fail(err, err_len, "--advertised IP is required (the public IP written in SDP)");
+		return io_fail(err, err_len, "--advertised IP is required (the public IP written in SDP)");
 	if (cfg->port_min > cfg->port_max || (unsigned)cfg->port_max - cfg->port_min < 3)
-		return fail(err, err_len,
+		return io_fail(err, err_len,
 			    "port-min %u and port-max %u: the range must hold at least 4 ports",
 			    cfg->port_min, cfg->port_max);
 	if (cfg->bind.family != cfg->advertised.family && cfg->bind.family == IL_AF_INET &&
@@ -200,6 +159,6 @@ int il_sbc_serve_finish(il_sbc_serve_config *cfg, char *err, size_t err_len)
 		cfg->bind.family = IL_AF_INET6;
 	}
 	if (cfg->bind.family != cfg->advertised.family)
-		return fail(err, err_len, "bind and advertised addresses are of different families");
+		return io_fail(err, err_len, "bind and advertised addresses are of different families");
 	return 0;
 }

@@ -19,7 +19,12 @@
  *
  * Signals come through a signalfd: SIGHUP reloads (the advertised
  * address for new calls, the log file reopened), SIGTERM and SIGINT stop.
- * A 100 ms tick runs the calls' timers (ICE-lite, media timeout). */
+ * A 100 ms tick runs the calls' timers (ICE-lite, media timeout).
+ *
+ * Wake-ups, not copies, dominate the cost at realistic loads (a call
+ * sends 50 packets a second each way): after a wake-up that found work
+ * the loop sleeps coalesce_us (1 ms by default) so the next epoll_wait
+ * returns many sockets' packets at once. Idle, it blocks in epoll_wait. */
 #include "icelab/sbc_serve.h"
 
 #include <arpa/inet.h>
@@ -39,6 +44,7 @@
 
 #include <openssl/rand.h>
 
+#include "icelab/bencode.h"
 #include "icelab/io.h"
 #include "icelab/sbc_bridge.h"
 
@@ -322,6 +328,20 @@ static void media_read(driver *d, uint32_t idx)
 
 /* ---- the control socket ---- */
 
+/* The driver's counters in the ng `statistics` reply. */
+static void drv_statistics(void *user, il_benc_writer *w)
+{
+	driver *d = user;
+	il_benc_kv_int(w, "datagrams in", (int64_t)d->rx);
+	il_benc_kv_int(w, "datagrams out", (int64_t)d->tx);
+	il_benc_kv_int(w, "send drops", (int64_t)d->tx_dropped);
+	il_benc_kv_int(w, "truncated", (int64_t)d->truncated);
+	uint32_t open = 0;
+	for (uint32_t i = 0; i < d->nsocks; i++)
+		open += d->socks[i].fd >= 0;
+	il_benc_kv_int(w, "media sockets", open);
+}
+
 static void ng_read(driver *d)
 {
 	for (int i = 0; i < 64; i++) {
@@ -497,6 +517,7 @@ static int setup(driver *d, char *err, size_t err_len)
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
+	il_sbc_ng_set_statistics(d->ng, drv_statistics, d);
 	return 0;
 }
 
@@ -572,6 +593,11 @@ int il_sbc_serve_run(const il_sbc_serve_config *cfg, il_sbc_serve_reload_fn relo
 			next_tick = d->now_ms + TICK_MS;
 		}
 		tx_flush(d);
+		if (n > 0 && n < EP_EVENTS && d->cfg.coalesce_us) {
+			/* Let packets gather: the next wake-up reads them all. */
+			struct timespec ts = {0, (long)d->cfg.coalesce_us * 1000};
+			nanosleep(&ts, NULL);
+		}
 	}
 	size_t calls = il_sbc_bridge_call_count(d->bridge);
 	il_sbc_call *c;

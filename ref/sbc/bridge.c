@@ -28,9 +28,8 @@ typedef struct loss_track {
 struct il_sbc_call {
 	il_sbc_bridge *b;
 	il_sbc_session *s;
-	char id[IL_SBC_CALL_ID_MAX + 1];
 	size_t id_len;
-	char tag[2][IL_SBC_TAG_MAX + 1];
+	char *tag[2];                 /* malloc'd; NULL: not known yet */
 	uint32_t pair[2];             /* port pair index per leg */
 	uint64_t created_ms;
 	loss_track loss[2];
@@ -38,6 +37,7 @@ struct il_sbc_call {
 	bool ended;
 	struct il_sbc_call *hnext;    /* hash chain */
 	struct il_sbc_call *prev, *next; /* all calls, creation order */
+	char id[];                    /* id_len bytes and a NUL: an idle call stays small */
 };
 
 typedef struct port_slot {
@@ -316,7 +316,7 @@ il_sbc_call *il_sbc_bridge_create(il_sbc_bridge *b, const char *call_id, size_t 
 		*err = b->count >= b->pairs / 2 ? IL_SBC_BRIDGE_ERR_PORTS : IL_SBC_BRIDGE_ERR_FULL;
 		return NULL;
 	}
-	il_sbc_call *c = calloc(1, sizeof *c);
+	il_sbc_call *c = calloc(1, sizeof *c + len + 1);
 	if (!c)
 		return NULL;
 	c->b = b;
@@ -401,6 +401,8 @@ void il_sbc_bridge_delete(il_sbc_bridge *b, il_sbc_call *c, const char *reason, 
 	pair_release(b, c->pair[0]);
 	pair_release(b, c->pair[1]);
 	il_sbc_session_free(c->s);
+	free(c->tag[0]);
+	free(c->tag[1]);
 	free(c);
 }
 
@@ -490,7 +492,7 @@ uint64_t il_sbc_call_created_ms(const il_sbc_call *c)
 
 const char *il_sbc_call_tag(const il_sbc_call *c, unsigned leg)
 {
-	return leg <= 1 ? c->tag[leg] : "";
+	return leg <= 1 && c->tag[leg] ? c->tag[leg] : "";
 }
 
 void il_sbc_call_set_tag(il_sbc_call *c, unsigned leg, const char *tag, size_t len)
@@ -499,14 +501,20 @@ void il_sbc_call_set_tag(il_sbc_call *c, unsigned leg, const char *tag, size_t l
 		return;
 	if (len > IL_SBC_TAG_MAX)
 		len = IL_SBC_TAG_MAX;
-	memcpy(c->tag[leg], tag, len);
-	c->tag[leg][len] = '\0';
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return;
+	memcpy(copy, tag, len);
+	copy[len] = '\0';
+	free(c->tag[leg]);
+	c->tag[leg] = copy;
 }
 
 int il_sbc_call_leg_of(const il_sbc_call *c, const char *tag, size_t len)
 {
 	for (int i = 0; i < 2; i++)
-		if (c->tag[i][0] && strlen(c->tag[i]) == len && memcmp(c->tag[i], tag, len) == 0)
+		if (c->tag[i] && c->tag[i][0] && strlen(c->tag[i]) == len &&
+		    memcmp(c->tag[i], tag, len) == 0)
 			return i;
 	return -1;
 }
@@ -516,7 +524,7 @@ int il_sbc_call_get_leg(const il_sbc_call *c, unsigned leg, il_sbc_call_leg_info
 	if (leg > 1)
 		return IL_SBC_ERR_ARGUMENT;
 	memset(out, 0, sizeof *out);
-	memcpy(out->tag, c->tag[leg], sizeof out->tag);
+	snprintf(out->tag, sizeof out->tag, "%s", il_sbc_call_tag(c, leg));
 	out->port = (uint16_t)(c->b->base + 2 * c->pair[leg]);
 	const loss_track *t = &c->loss[leg];
 	out->rtp_expected = t->done_expected;

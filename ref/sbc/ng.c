@@ -2,7 +2,7 @@
  *
  * A datagram is "COOKIE <space> bencoded-dict"; the reply carries the
  * same cookie. Commands: ping (-> "pong"), offer, answer, delete, query,
- * list. Leg A is the offerer (the from-tag of the first offer), leg B the
+ * list, statistics. Leg A is the offerer (the from-tag of the first offer), leg B the
  * answerer (its to-tag). The keys read are those Kamailio's and
  * OpenSIPS's rtpengine modules send: command, call-id, from-tag, to-tag,
  * sdp, flags, replace, ICE, ICE-lite, rtcp-mux, transport-protocol,
@@ -43,6 +43,8 @@ struct il_sbc_ng {
 	ng_cached cache[NG_CACHE];
 	unsigned cache_next;
 	uint64_t commands, errors;
+	void (*stats_fn)(void *user, il_benc_writer *w);
+	void *stats_user;
 };
 
 il_sbc_ng *il_sbc_ng_new(il_sbc_bridge *b)
@@ -70,6 +72,13 @@ uint64_t il_sbc_ng_commands(const il_sbc_ng *ng)
 uint64_t il_sbc_ng_errors(const il_sbc_ng *ng)
 {
 	return ng->errors;
+}
+
+void il_sbc_ng_set_statistics(il_sbc_ng *ng, void (*fn)(void *user, il_benc_writer *w),
+			      void *user)
+{
+	ng->stats_fn = fn;
+	ng->stats_user = user;
 }
 
 /* ---- reply helpers ---- */
@@ -127,7 +136,12 @@ static const char *sbc_err_text(int rc)
 	case IL_SBC_BRIDGE_ERR_FULL: return "session limit reached";
 	case IL_SBC_BRIDGE_ERR_PORTS: return "no free media ports";
 	case IL_SBC_BRIDGE_ERR_EXISTS: return "call-id exists";
-	default: return "internal error";
+	default: {
+		/* A code added by another SBC feature: named by number. */
+		static char text[48];
+		snprintf(text, sizeof text, "SBC error %d", rc);
+		return text;
+	}
 	}
 }
 
@@ -147,21 +161,25 @@ static void offer_options(ng_ctx *x, const char *sdp, size_t len, il_sbc_call_op
 	o->ice[0] = sdp_has(sdp, len, "a=ice-ufrag:");
 	o->rtcp_mux[0] = sdp_has(sdp, len, "a=rtcp-mux");
 	o->ice[1] = o->ice[0];
-	if (il_benc_dict_has_item(n, r, "ICE", "force") ||
-	    il_benc_dict_has_item(n, r, "ICE", "force-relay") ||
-	    il_benc_dict_has_item(n, r, "ICE-lite", "forward") ||
-	    il_benc_dict_has_item(n, r, "ICE-lite", "both"))
+	/* Each option also as a word of "flags" ("ICE=force",
+	 * "rtcp-mux-offer"), the form older module versions send. */
+#define OPT(key, value, flag)                                                  \
+	(il_benc_dict_has_item(n, r, key, value) || il_benc_dict_has_item(n, r, "flags", flag))
+	if (OPT("ICE", "force", "ICE=force") || OPT("ICE", "force-relay", "ICE=force-relay") ||
+	    OPT("ICE-lite", "forward", "ICE-lite=forward") ||
+	    OPT("ICE-lite", "both", "ICE-lite=both"))
 		o->ice[1] = true;
-	if (il_benc_dict_has_item(n, r, "ICE", "remove"))
+	if (OPT("ICE", "remove", "ICE=remove"))
 		o->ice[1] = false;
-	if (il_benc_dict_has_item(n, r, "ICE", "force-relay"))
+	if (OPT("ICE", "force-relay", "ICE=force-relay"))
 		warn(x, "ICE force-relay: offering a host candidate (no relay configured)");
 	o->rtcp_mux[1] = o->rtcp_mux[0];
-	if (il_benc_dict_has_item(n, r, "rtcp-mux", "offer") ||
-	    il_benc_dict_has_item(n, r, "rtcp-mux", "require"))
+	if (OPT("rtcp-mux", "offer", "rtcp-mux-offer") ||
+	    OPT("rtcp-mux", "require", "rtcp-mux-require"))
 		o->rtcp_mux[1] = true;
-	if (il_benc_dict_has_item(n, r, "rtcp-mux", "demux"))
+	if (OPT("rtcp-mux", "demux", "rtcp-mux-demux"))
 		o->rtcp_mux[1] = false;
+#undef OPT
 	o->strict_source = il_benc_dict_has_item(n, r, "flags", "strict-source");
 	o->adopt_new_source = il_benc_dict_has_item(n, r, "flags", "media-handover");
 	size_t tl;
@@ -418,7 +436,8 @@ static il_sbc_call *need_call(ng_ctx *x)
 	return c;
 }
 
-static bool cmd_query(ng_ctx *x)
+/* query, and delete: the same reply (delete's carries the final counters). */
+static bool cmd_query(ng_ctx *x, bool delete)
 {
 	il_sbc_call *c = need_call(x);
 	if (!c)
@@ -427,19 +446,8 @@ static bool cmd_query(ng_ctx *x)
 	il_benc_kv_str(x->w, "result", "ok");
 	put_call(x, c);
 	il_benc_end(x->w);
-	return true;
-}
-
-static bool cmd_delete(ng_ctx *x)
-{
-	il_sbc_call *c = need_call(x);
-	if (!c)
-		return false;
-	il_benc_begin_dict(x->w);
-	il_benc_kv_str(x->w, "result", "ok");
-	put_call(x, c);
-	il_benc_end(x->w);
-	il_sbc_bridge_delete(x->ng->b, c, "delete", x->now_ms);
+	if (delete)
+		il_sbc_bridge_delete(x->ng->b, c, "delete", x->now_ms);
 	return true;
 }
 
@@ -458,6 +466,27 @@ static bool cmd_list(ng_ctx *x)
 		il_benc_put_cstr(x->w, il_sbc_call_id(c));
 	il_benc_end(x->w);
 	il_benc_kv_int(x->w, "count", (int64_t)il_sbc_bridge_call_count(x->ng->b));
+	il_benc_end(x->w);
+	return true;
+}
+
+static bool cmd_statistics(ng_ctx *x)
+{
+	il_sbc_ng *ng = x->ng;
+	uint64_t connected = 0;
+	for (il_sbc_call *c = il_sbc_bridge_first(ng->b); c; c = il_sbc_bridge_next(c))
+		connected += il_sbc_session_state(il_sbc_call_session(c)) == IL_SBC_STATE_CONNECTED;
+	il_benc_begin_dict(x->w);
+	il_benc_kv_str(x->w, "result", "ok");
+	il_benc_put_cstr(x->w, "statistics");
+	il_benc_begin_dict(x->w);
+	il_benc_kv_int(x->w, "calls", (int64_t)il_sbc_bridge_call_count(ng->b));
+	il_benc_kv_int(x->w, "connected calls", (int64_t)connected);
+	il_benc_kv_int(x->w, "ng commands", (int64_t)ng->commands);
+	il_benc_kv_int(x->w, "ng errors", (int64_t)ng->errors);
+	if (ng->stats_fn)
+		ng->stats_fn(ng->stats_user, x->w);
+	il_benc_end(x->w);
 	il_benc_end(x->w);
 	return true;
 }
@@ -506,11 +535,13 @@ static bool dispatch(ng_ctx *x, const char *cmd, size_t len)
 	if (IS("answer"))
 		return cmd_offer_answer(x, false);
 	if (IS("delete"))
-		return cmd_delete(x);
+		return cmd_query(x, true);
 	if (IS("query"))
-		return cmd_query(x);
+		return cmd_query(x, false);
 	if (IS("list"))
 		return cmd_list(x);
+	if (IS("statistics"))
+		return cmd_statistics(x);
 #undef IS
 	return reply_error(x, "Unrecognized command");
 }

@@ -5,7 +5,8 @@
  *   next), a session limit, datagram dispatch by local port in O(1),
  *   timers, and per call a log line when media connects and JSON events;
  * - rtpengine's ng protocol (ref/sbc/ng.c): "COOKIE <space> bencoded
- *   dict" datagrams carrying ping, offer, answer, delete, query and list,
+ *   dict" datagrams carrying ping, offer, answer, delete, query, list and
+ *   statistics,
  *   answered with the same cookie, so Kamailio's and OpenSIPS's rtpengine
  *   modules drive icelab unchanged.
  *
@@ -25,10 +26,12 @@
 #define IL_SBC_CALL_ID_MAX 255
 #define IL_SBC_TAG_MAX 127
 
+/* Apart from enum il_sbc_err's values (and from the blocks other SBC
+ * features add there), since a create may return either. */
 enum il_sbc_bridge_err {
-	IL_SBC_BRIDGE_ERR_FULL = -20,  /* the session limit is reached */
-	IL_SBC_BRIDGE_ERR_PORTS = -21, /* no free media port pair */
-	IL_SBC_BRIDGE_ERR_EXISTS = -22,/* the call-id is taken */
+	IL_SBC_BRIDGE_ERR_FULL = -40,  /* the session limit is reached */
+	IL_SBC_BRIDGE_ERR_PORTS = -41, /* no free media port pair */
+	IL_SBC_BRIDGE_ERR_EXISTS = -42,/* the call-id is taken */
 };
 
 typedef struct il_sbc_bridge_config {
@@ -131,5 +134,11 @@ size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out
 /* Counters: commands handled, errors answered. */
 uint64_t il_sbc_ng_commands(const il_sbc_ng *ng);
 uint64_t il_sbc_ng_errors(const il_sbc_ng *ng);
+/* The `statistics` command: the table's and the handler's counters, then
+ * what fn adds (the driver's: datagrams, drops) as key/value pairs of the
+ * "statistics" dictionary. fn may be NULL. */
+struct il_benc_writer;
+void il_sbc_ng_set_statistics(il_sbc_ng *ng, void (*fn)(void *user, struct il_benc_writer *w),
+			      void *user);
 
 #endif

@@ -36,6 +36,11 @@ typedef struct il_sbc_serve_config {
 	uint32_t media_timeout_s;    /* no media either way ends a call: 60 */
 	int log_level;               /* enum il_io_log_level */
 	char log_json[IL_SBC_SERVE_PATH_MAX]; /* JSON events: a file, "-" stderr, "" none */
+	/* After a wake-up that found work, wait this long before the next
+	 * epoll_wait, so one wake-up reads many sockets' packets (the
+	 * kernel queues them meanwhile): fewer wake-ups per packet at
+	 * realistic loads, at most this much added latency. 0: off. */
+	uint32_t coalesce_us;
 } il_sbc_serve_config;
 
 typedef struct il_sbc_serve_option {

@@ -144,6 +144,9 @@ grep -q "advertised 10.9.8.7 refused: private or loopback" "$TMP/serve.log" &&
 	pass "log: $(grep -o 'reload: advertised 10.9.8.7 refused.*' "$TMP/serve.log")" ||
 	fail "no refusal log line"
 
+"$ICELAB" ng "$NG" statistics >"$TMP/stats.json"
+[ "$(js "$TMP/stats.json" 'j["statistics"]["datagrams in"] >= 100 and j["statistics"]["send drops"] == 0')" = True ] &&
+	pass "statistics: $(js "$TMP/stats.json" 'j["statistics"]')" || fail "statistics: $(cat "$TMP/stats.json")"
 "$ICELAB" ng "$NG" delete call-id=call-1 >/dev/null && pass "delete call-1" || fail "delete"
 n=$("$ICELAB" ng "$NG" list | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
 [ "$n" = 2 ] && pass "list: 2 calls left" || fail "list count $n"

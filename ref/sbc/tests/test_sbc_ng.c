@@ -473,6 +473,17 @@ static void test_ice_remove_and_rtcp_mux(void **state)
 	assert_non_null(strstr(sdp, "a=ice-lite"));
 	assert_non_null(strstr(sdp, "a=rtcp-mux"));
 	assert_null(strstr(sdp, "10.0.0.5"));
+	/* The same options as words of "flags" (older module versions). */
+	ng("offer", "call-id", "call-z", "from-tag", "a", "flags", "ICE=force", "sdp", PHONE_OFFER,
+	   NULL);
+	assert_true(result_is("ok"));
+	reply_str(0, "sdp", sdp, sizeof sdp);
+	assert_non_null(strstr(sdp, "a=ice-lite"));
+	ng("offer", "call-id", "call-w", "from-tag", "a", "flags", "rtcp-mux-offer", "sdp",
+	   PHONE_OFFER, NULL);
+	reply_str(0, "sdp", sdp, sizeof sdp);
+	assert_non_null(strstr(sdp, "a=rtcp-mux"));
+	assert_null(strstr(sdp, "a=ice"));
 	/* A warning for what is accepted but not done. */
 	ng("offer", "call-id", "call-y", "from-tag", "a", "transport-protocol", "UDP/TLS/RTP/SAVPF",
 	   "sdp", PHONE_OFFER, NULL);
@@ -492,6 +503,12 @@ static void test_list(void **state)
 	int calls = il_benc_dict_get(F->nodes, 0, "calls");
 	assert_int_equal(F->nodes[calls].count, 2);
 	assert_true(il_benc_str_is(F->nodes, calls + 1, "l1"));
+	ng("statistics", NULL);
+	assert_true(result_is("ok"));
+	int st = il_benc_dict_get(F->nodes, 0, "statistics");
+	assert_int_equal(reply_int(st, "calls"), 2);
+	assert_int_equal(reply_int(st, "connected calls"), 0);
+	assert_true(reply_int(st, "ng commands") >= 5);
 }
 
 /* ---- the table itself ---- */
