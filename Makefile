@@ -98,10 +98,11 @@ include mk/conformance.mk
 include mk/bench_ice.mk
 include mk/bench_turn.mk
 include mk/bench_pcap.mk
+include mk/bench_sbc.mk
 
 # make bench: the STUN codec (mk/bench.mk), ICE (mk/bench_ice.mk), the NAT
 # simulator (mk/sim.mk), the capture analyser against tshark (mk/bench_pcap.mk)
 # and the TURN server against coturn (mk/bench_turn.mk).
-bench: bench-ice sim-bench bench-pcap bench-turn
+bench: bench-ice sim-bench bench-pcap bench-turn bench-sbc
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SRCS:%.c=$(BUILD)/%.d) $(VEC_BIN).d
