@@ -9,8 +9,10 @@
  * keep going, and audio flows both ways through the restart.
  *
  * With SBC_SIM_PCAP_DIR (or, run from the repository root, build/sim/)
- * each scenario writes its capture there: sbc-call.pcap (the clean call),
- * sbc-third-party.pcap (a stranger's RTP mid-call), sbc-ice-restart.pcap;
+ * each scenario writes its captures there, one file a link:
+ * sbc-call.LINK.pcap (the clean call), sbc-third-party.LINK.pcap (a
+ * stranger's RTP mid-call), sbc-ice-restart.LINK.pcap, LINK e.g.
+ * sbc-internet (the bridge's interface) or phone-nat-phone;
  * sim/tests/sbc_sim_pcap.sh judges them with `icelab pcap analyze`. */
 #include "sbc_world.h"
 
@@ -36,8 +38,10 @@ static void world_start(world *w, uint64_t seed, const char *name)
 	char path[512];
 	world_build(w, seed, false);
 	if (pcap_path(name, path, sizeof path)) {
-		assert_int_equal(il_sim_pcap_open(w->sim, path, false), 0);
-		print_message("pcap: %s\n", path);
+		/* One file a link: NAME.sbc-internet.pcap is what a capture on
+		 * the bridge's interface shows (each packet once). */
+		assert_int_equal(il_sim_pcap_open(w->sim, path, true), 0);
+		print_message("pcap: %s (one file a link)\n", path);
 	}
 	world_call(w);
 }
