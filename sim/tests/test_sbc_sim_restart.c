@@ -54,38 +54,30 @@ static void world_stop(world *w, uint64_t at)
 	il_sim_run_until(w->sim, at + 500 * MS); /* what is in flight lands */
 }
 
-/* The browser's restart offer (RFC 8445 §9.1.1): new credentials, the
- * same host candidate, rtcp-mux. */
+/* Writes sdp into out with the value of the line starting with `prefix`
+ * replaced by value. */
+static void sdp_set(const char *sdp, const char *prefix, const char *value, char *out, size_t cap)
+{
+	const char *p = strstr(sdp, prefix);
+	assert_non_null(p);
+	p += strlen(prefix);
+	size_t head = (size_t)(p - sdp), old = strcspn(p, "\r\n");
+	int n = snprintf(out, cap, "%.*s%s%s", (int)head, sdp, value, p + old);
+	assert_true(n > 0 && (size_t)n < cap);
+}
+
+/* The browser's restart offer (RFC 8445 §9.1.1.1): its description as it
+ * went, with new ICE credentials and the next o= version (RFC 3264 §8). */
 static void web_restart_offer(world *w, char *out, size_t cap)
 {
 	il_ice_agent *ag = sim_ice_ua_agent(w->web);
 	uint64_t now = il_sim_now(w->sim) / 1000;
 	assert_int_equal(il_ice_agent_restart(ag, 0, NULL, NULL, now), IL_ICE_OK);
-	const il_ice_candidate *c = il_ice_agent_local_candidate(ag, 0, 0);
-	assert_non_null(c);
-	il_sdp_candidate sc;
-	char cand[512], ip[IL_ADDR_STRLEN];
-	il_sdp_candidate_from_ice(&sc, c);
-	assert_true(il_sdp_candidate_write(&sc, cand, sizeof cand) > 0);
-	il_addr_format_ip(&c->addr, ip, sizeof ip);
-	int n = snprintf(out, cap,
-			 "v=0\r\n"
-			 "o=- 3003 2 IN IP4 %s\r\n"
-			 "s=-\r\n"
-			 "t=0 0\r\n"
-			 "m=audio %u RTP/AVP 0 101\r\n"
-			 "c=IN IP4 %s\r\n"
-			 "a=rtpmap:0 PCMU/8000\r\n"
-			 "a=rtpmap:101 telephone-event/8000\r\n"
-			 "a=sendrecv\r\n"
-			 "a=rtcp-mux\r\n"
-			 "a=ice-ufrag:%s\r\n"
-			 "a=ice-pwd:%s\r\n"
-			 "a=%s\r\n"
-			 "a=end-of-candidates\r\n",
-			 ip, c->addr.port, ip, il_ice_agent_local_ufrag(ag, 0),
-			 il_ice_agent_local_pwd(ag, 0), cand);
-	assert_true(n > 0 && (size_t)n < cap);
+	char a[4096], b[4096];
+	sdp_set(w->web_sdp, "a=ice-ufrag:", il_ice_agent_local_ufrag(ag, 0), a, sizeof a);
+	sdp_set(a, "a=ice-pwd:", il_ice_agent_local_pwd(ag, 0), b, sizeof b);
+	assert_non_null(strstr(b, "o=- 3003 1 IN"));
+	sdp_set(b, "o=- 3003 ", "2 IN IP4 192.168.2.20", out, cap);
 }
 
 /* The bridge's answer into the browser's agent: its new credentials
