@@ -11,7 +11,8 @@
 # the selected pair and RTP counted both ways on both legs; the phone
 # hears the agent's SSRC; the server logs "pair@connected" naming both.
 # Ports: ng 127.0.0.1:19000, media 44000-44099 (agents and the phone use
-# ephemeral ports). Every process is stopped by PID; bounded (~15 s).
+# ephemeral ports). Every process is stopped by PID; bounded (~10 s, at
+# most ~60 s: every process under `timeout`).
 # Skips (77) after the probe case when libnice (nice_peer) is not built.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
@@ -59,7 +60,7 @@ run_case() {
 	local agent=$!
 	PIDS+=("$agent")
 	timeout 30 python3 ref/io/tests/sbc_browser_legs.python "$ICELAB" "$NG" "$name" \
-		"$dir/agent.sdp" "$dir/bridge.sdp" 4 >"$dir/call.json" 2>"$dir/call.err" ||
+		"$dir/agent.sdp" "$dir/bridge.sdp" 25 "$agent" >"$dir/call.json" 2>"$dir/call.err" ||
 		{ fail "$name: the phone script: $(cat "$dir/call.err")"; }
 	wait "$agent"
 	local rc=$?
@@ -105,7 +106,8 @@ run_case() {
 		fail "$name: query: ICE $ice, state $state, selected $rtype $raddr:$rport (agent $agent_at)"
 	local arx atx wrx wtx
 	read -r arx atx wrx wtx <<<"$(js "$R" "$q[\"phone\"][\"rx\"][\"packets\"], $q[\"phone\"][\"tx\"][\"packets\"], $q[\"web\"][\"rx\"][\"packets\"], $q[\"web\"][\"tx\"][\"packets\"]")"
-	[ "$wrx" -ge "$PACKETS" ] && [ "$atx" -ge "$PACKETS" ] && [ "$arx" -ge 150 ] && [ "$wtx" -ge 95 ] &&
+	[ "$wrx" -ge "$PACKETS" ] && [ "$atx" -ge "$PACKETS" ] && [ "$arx" -ge "$PACKETS" ] &&
+		[ "$wtx" -ge "$PACKETS" ] &&
 		pass "$name: query: phone rx/tx $arx/$atx, web rx/tx $wrx/$wtx" ||
 		fail "$name: query counters: phone rx/tx $arx/$atx, web rx/tx $wrx/$wtx"
 	[ "$(js "$R" 'j["query"]["state"]')" = connected ] && pass "$name: query: state connected" ||
