@@ -6,6 +6,7 @@
  * statistics. */
 #include "icelab/probe_ice.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
@@ -44,6 +45,7 @@ typedef struct probe_opts {
 	il_probe_target turn[IL_ICE_GATHER_MAX_SERVERS];
 	size_t turn_count;
 	const char *user, *password;
+	bool rtp;                    /* --rtp: the packets are RTP */
 } probe_opts;
 
 typedef struct probe {
@@ -91,6 +93,8 @@ static const char usage_text[] =
 	"                        up to 4; TLS, turns:, is not supported here yet)\n"
 	"  --user U              the TURN username (long-term credentials)\n"
 	"  --password P          the TURN password\n"
+	"  --rtp                 the --packets are RTP (PCMU, 20 ms each), e.g.\n"
+	"                        toward an SBC that forwards only media\n"
 	"  --relay-only          the relay-only policy (issue #5 §2): only relayed\n"
 	"                        candidates are offered and used; needs --turn\n"
 	"  --packets N           once connected, send N packets on the selected\n"
@@ -175,7 +179,7 @@ static void default_locals(probe_opts *o)
 static int parse_options(int argc, char **argv, probe_opts *o, bool *help)
 {
 	enum { O_REMOTE = 256, O_WAIT, O_OUT, O_CTRL, O_CTRLD, O_LITE, O_LOCAL, O_PACKETS, O_LINGER,
-	       O_TIMEOUT, O_JSON, O_TURN, O_USER, O_PASSWORD, O_RELAY_ONLY };
+	       O_TIMEOUT, O_JSON, O_TURN, O_USER, O_PASSWORD, O_RELAY_ONLY, O_RTP };
 	static const struct option longopts[] = {
 		{"remote-sdp", required_argument, NULL, O_REMOTE},
 		{"wait-remote", required_argument, NULL, O_WAIT},
@@ -192,6 +196,7 @@ static int parse_options(int argc, char **argv, probe_opts *o, bool *help)
 		{"user", required_argument, NULL, O_USER},
 		{"password", required_argument, NULL, O_PASSWORD},
 		{"relay-only", no_argument, NULL, O_RELAY_ONLY},
+		{"rtp", no_argument, NULL, O_RTP},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -254,6 +259,7 @@ static int parse_options(int argc, char **argv, probe_opts *o, bool *help)
 		case O_USER: o->user = optarg; break;
 		case O_PASSWORD: o->password = optarg; break;
 		case O_RELAY_ONLY: o->relay_only = true; break;
+		case O_RTP: o->rtp = true; break;
 		case 'h': *help = true; return EXIT_OK;
 		default:
 			return usage_error("unknown or incomplete option \"%s\"", argv[optind - 1]);
@@ -471,14 +477,26 @@ static void on_data(void *user, unsigned component, const uint8_t *data, size_t 
 		p->received++;
 }
 
+/* RTP (RFC 3550 §5.1): V=2, PT 0 (PCMU), sequence n, timestamp 160 n,
+ * our SSRC, 20 ms of silence: media an SBC forwards. */
+#define RTP_PACKET_LEN 172
+static int rtp_packet(uint8_t *buf, unsigned n)
+{
+	uint32_t w[3] = {htonl(0x80000000u | (n & 0xFFFFu)), htonl(n * 160u), htonl(0x1CE1AB01u)};
+	memcpy(buf, w, sizeof w);
+	memset(buf + sizeof w, 0xFF, RTP_PACKET_LEN - sizeof w);
+	return RTP_PACKET_LEN;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	probe *p = arg;
 	if (is_up(p->state) && p->sent < p->o.packets) {
-		char msg[64];
-		int n = snprintf(msg, sizeof msg, "icelab probe ice packet %u", p->sent + 1);
+		char msg[RTP_PACKET_LEN];
+		int n = p->o.rtp ? rtp_packet((uint8_t *)msg, p->sent + 1)
+				 : snprintf(msg, sizeof msg, "icelab probe ice packet %u", p->sent + 1);
 		if (il_ice_driver_send(p->d, 1, (const uint8_t *)msg, (size_t)n) == IL_ICE_OK)
 			p->sent++;
 	}

@@ -141,6 +141,23 @@ static int leg_ensure_agent(sbc_leg *l, bool ice, bool mux, uint64_t now_ms)
 	return leg_make_agent(l, components, NULL, NULL, now_ms);
 }
 
+/* The candidates of the peer's SDP (being parsed into s->sdp), so that a
+ * check from one of them comes from a known remote candidate, of its
+ * signalled type, not a peer-reflexive one (RFC 8445 §7.3.1.3). Ones the
+ * agent refuses (a component it lacks, a repeat, TCP) are left out. */
+static void leg_add_remote_candidates(sbc_leg *l, uint64_t now_ms)
+{
+	const il_sdp_session *sdp = l->s->sdp;
+	int mi = sdp ? il_sbc_sdp_bridged_media(sdp) : -1;
+	if (mi < 0)
+		return;
+	const il_sdp_media *m = &sdp->media[mi];
+	for (size_t i = 0; i < m->candidate_count; i++)
+		if (m->candidates[i].cand.transport == IL_ICE_TRANSPORT_UDP)
+			(void)il_ice_agent_add_remote_candidate(l->agent, 0, &m->candidates[i].cand,
+								now_ms);
+}
+
 /* The peer's credentials; changed ones on a known leg are an ICE restart
  * (RFC 8445 §9): we answer it with new credentials of our own. */
 static int leg_set_remote_ice(sbc_leg *l, const sbc_peer_sdp *old, uint64_t now_ms)
@@ -154,6 +171,7 @@ static int leg_set_remote_ice(sbc_leg *l, const sbc_peer_sdp *old, uint64_t now_
 	if (il_ice_agent_set_remote_credentials(l->agent, 0, l->peer.ufrag, l->peer.pwd, now_ms) !=
 	    IL_ICE_OK)
 		return IL_SBC_ERR_ICE;
+	leg_add_remote_candidates(l, now_ms);
 	return IL_SBC_OK;
 }
 

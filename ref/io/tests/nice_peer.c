@@ -5,7 +5,7 @@
  *   nice_peer --local-sdp-out FILE --remote-sdp FILE [--controlling |
  *             --controlled] [--lite] [--aggressive] [--packets N]
  *             [--wait-remote S] [--timeout S] [--local IP]
- *             [--stun IP:PORT]
+ *             [--stun IP:PORT] [--rtp]
  *
  * One stream, one component, UDP host candidates on --local (default
  * 127.0.0.1), and a server-reflexive one when --stun names a STUN server
@@ -18,7 +18,8 @@
  * does not take CRLF). Once the component is READY it sends N packets,
  * one every 20 ms, and counts what arrives. Exit 0 when READY and N went
  * each way; 1 on failure or timeout; 2 on bad usage. One summary line
- * on stdout: "nice_peer: ready ... sent N received M". */
+ * on stdout: "nice_peer: ready ... sent N received M". With --rtp the
+ * packets are RTP (PCMU, 20 ms each): media an SBC forwards. */
 #include <agent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ typedef struct peer {
 	NiceAgent *agent;
 	guint stream;
 	const char *local_sdp_out, *remote_sdp;
-	gboolean controlling, lite, aggressive;
+	gboolean controlling, lite, aggressive, rtp;
 	unsigned packets, sent, received;
 	double wait_remote_s, timeout_s;
 	gint64 started_us;
@@ -44,7 +45,7 @@ static void usage(void)
 {
 	fputs("usage: nice_peer --local-sdp-out FILE --remote-sdp FILE [--controlling|--controlled]\n"
 	      "                 [--lite] [--aggressive] [--packets N] [--wait-remote S]\n"
-	      "                 [--timeout S] [--local IP] [--stun IP:PORT]\n",
+	      "                 [--timeout S] [--local IP] [--stun IP:PORT] [--rtp]\n",
 	      stderr);
 }
 
@@ -116,14 +117,26 @@ static void check_done(peer *p)
 		finish(p, 0);
 }
 
+/* RTP (RFC 3550 §5.1): V=2, PT 0 (PCMU), sequence n, timestamp 160 n,
+ * our SSRC, 20 ms of silence. */
+#define RTP_PACKET_LEN 172
+static int rtp_packet(guint8 *buf, unsigned n)
+{
+	guint32 w[3] = {g_htonl(0x80000000u | (n & 0xFFFFu)), g_htonl(n * 160u), g_htonl(0x0417CE01u)};
+	memcpy(buf, w, sizeof w);
+	memset(buf + sizeof w, 0xFF, RTP_PACKET_LEN - sizeof w);
+	return RTP_PACKET_LEN;
+}
+
 static gboolean on_send_tick(gpointer data)
 {
 	peer *p = data;
 	if (p->finishing)
 		return G_SOURCE_REMOVE;
 	if (p->ready && p->sent < p->packets) {
-		char msg[64];
-		int n = snprintf(msg, sizeof msg, "nice_peer packet %u", p->sent + 1);
+		char msg[RTP_PACKET_LEN];
+		int n = p->rtp ? rtp_packet((guint8 *)msg, p->sent + 1)
+			       : snprintf(msg, sizeof msg, "nice_peer packet %u", p->sent + 1);
 		if (nice_agent_send(p->agent, p->stream, 1, (guint)n, msg) == n)
 			p->sent++;
 	}
@@ -227,6 +240,8 @@ static int parse_args(int argc, char **argv, peer *p, const char **local, const 
 			p->controlling = FALSE;
 		} else if (!strcmp(a, "--lite")) {
 			p->lite = TRUE;
+		} else if (!strcmp(a, "--rtp")) {
+			p->rtp = TRUE;
 		} else if (!strcmp(a, "--aggressive")) {
 			p->aggressive = TRUE;
 		} else if (v && !strcmp(a, "--local-sdp-out")) {

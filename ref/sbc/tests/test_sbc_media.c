@@ -372,7 +372,9 @@ static void test_ice_lite_answers_only_valid_credentials(void **state)
 	assert_true(t_leg(t, 1).has_selected);
 	const il_sbc_event *ev = t_last_event(t, IL_SBC_EV_ICE_SELECTED);
 	assert_non_null(ev);
-	assert_int_equal(ev->remote_type, IL_ICE_CAND_PRFLX);
+	/* The sender is the candidate the web's SDP signalled: its type, not
+	 * peer-reflexive (RFC 8445 §7.3.1.3). */
+	assert_int_equal(ev->remote_type, IL_ICE_CAND_SRFLX);
 	/* STUN on the legacy leg: not ours to answer. */
 	size_t sent = t->sent_count;
 	il_addr p = phone_nat();
@@ -475,7 +477,7 @@ static void test_media_connected_names_candidate_types_and_counters(void **state
 	const char *line = t_last_event(t, IL_SBC_EV_MEDIA_CONNECTED)->text;
 	assert_string_equal(line, "pair@connected"
 				  " a=rtp local=host 203.0.113.10:40000 remote=latched 198.51.100.2:1025"
-				  " b=ice local=host 203.0.113.10:40002 remote=prflx 198.51.100.3:61000"
+				  " b=ice local=host 203.0.113.10:40002 remote=srflx 198.51.100.3:61000"
 				  " a->b=2/344 b->a=1/172");
 	t_rtp(t, 1, &w, PT_PCMU, 2, WEB_SSRC);
 	assert_int_equal(t_count_events(t, IL_SBC_EV_MEDIA_CONNECTED), 1);
