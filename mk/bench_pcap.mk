@@ -1,6 +1,6 @@
 # The capture analyser benchmark (issue #7 §7): `icelab pcap analyze`
 # against `tshark -q -z rtp,streams` on one large RTP-heavy capture of
-# many SIP calls (pcaps/gen/gen_bench.c), same machine, medians of 3:
+# many SIP calls (pcaps/gen/gen_bench.c), same machine, 5 interleaved rounds:
 # packets/s, peak RSS, ratios (pcaps/README.md, "Benchmark").
 #   make bench-pcap                          generate build/bench/pcap/bench.pcap
 #                                            (BENCH_PCAP_MB, default 220), run,

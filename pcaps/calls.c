@@ -31,8 +31,11 @@ static pa_call_addr *addr_find(const il_pcap_analysis *a, const il_addr *addr)
 /* il_addr_equal, inline: this runs for every RTP packet of a call. */
 static inline bool same_addr(const il_addr *a, const il_addr *b)
 {
-	return a->port == b->port && a->family == b->family &&
-	       memcmp(a->ip, b->ip, a->family == IL_AF_INET ? 4 : 16) == 0;
+	if (a->port != b->port || a->family != b->family)
+		return false;
+	/* Constant lengths: the compiler compares in registers, no libc call. */
+	return a->family == IL_AF_INET ? memcmp(a->ip, b->ip, 4) == 0
+				       : memcmp(a->ip, b->ip, 16) == 0;
 }
 
 static void observe(pa_peer_obs *obs, uint8_t *count, const il_addr *addr, uint64_t frame)

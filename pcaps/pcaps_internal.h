@@ -135,6 +135,16 @@ void pa_tcp_segment(il_pcap_analysis *a, const pa_pkt *pkt, uint32_t seq, uint8_
 		    const uint8_t *payload, size_t len);
 void pa_tcp_free(il_pcap_analysis *a);
 
+/* ---- records.c: classic pcap records parsed in blocks when libpcap would
+ * pass them through unchanged. *done false: nothing read, or stopped at a
+ * record libpcap must read (the FILE is back at its start); true: the
+ * file is read (returns 0) or could not be put back (-1, read_error). */
+int pa_records_read(il_pcap_analysis *a, pcap_t *p, bool *done, char *errbuf, size_t errlen);
+/* The file (not yet read through fp) starts with the magic records.c
+ * reads: its blocks then go from the file to its buffer directly, and a
+ * large stdio buffer would only add a copy. */
+bool pa_records_plain_file(FILE *fp);
+
 /* ---- reader.c: IP fragment reassembly state */
 typedef struct pa_frag pa_frag;
 #define FRAG_MAX_SETS 64

@@ -83,6 +83,10 @@ const char *il_pcap_scope_call(const il_pcap_analysis *a)
 
 int il_pcap_read(il_pcap_analysis *a, pcap_t *p, char *errbuf, size_t errlen)
 {
+	bool done;
+	int fast = pa_records_read(a, p, &done, errbuf, errlen);
+	if (done)
+		return fast;
 	a->dlt = pcap_datalink(p);
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -105,15 +109,16 @@ int il_pcap_read_file(il_pcap_analysis *a, const char *path, char *errbuf, size_
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	/* Our own FILE with a 1 MiB buffer: libpcap reads each record with
 	 * two freads, which with stdio's default 4 KiB buffer cost a read(2)
-	 * every few dozen packets. pcap_close closes the FILE; the buffer is
-	 * freed after it. */
+	 * every few dozen packets (not for the classic pcap records.c reads
+	 * in blocks). pcap_close closes the FILE; the buffer is freed after
+	 * it. */
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	char *vbuf = malloc(READ_BUFFER);
+	char *vbuf = pa_records_plain_file(fp) ? NULL : malloc(READ_BUFFER);
 	if (vbuf)
 		setvbuf(fp, vbuf, _IOFBF, READ_BUFFER);
 	pcap_t *p = pcap_fopen_offline(fp, perr);

@@ -53,21 +53,27 @@ static void window_set(pa_rtp_stream *s, unsigned back)
 	s->window[back / 32] |= 1u << (back % 32);
 }
 
-/* Moves the window forward by n sequence numbers. */
+/* Moves the window forward by n sequence numbers: 128 bits as two
+ * 64-bit halves (window[0] the low word), shifted left. */
 static void window_advance(pa_rtp_stream *s, unsigned n)
 {
 	if (n >= 128) {
 		memset(s->window, 0, sizeof s->window);
 		return;
 	}
-	while (n > 0) {
-		unsigned step = n > 31 ? 31 : n;
-		for (int i = 3; i >= 0; i--) {
-			uint32_t carry = i > 0 ? s->window[i - 1] >> (32 - step) : 0;
-			s->window[i] = (s->window[i] << step) | carry;
-		}
-		n -= step;
+	uint64_t lo = (uint64_t)s->window[1] << 32 | s->window[0];
+	uint64_t hi = (uint64_t)s->window[3] << 32 | s->window[2];
+	if (n >= 64) {
+		hi = lo << (n - 64);
+		lo = 0;
+	} else {
+		hi = hi << n | (n ? lo >> (64 - n) : 0);
+		lo <<= n;
 	}
+	s->window[0] = (uint32_t)lo;
+	s->window[1] = (uint32_t)(lo >> 32);
+	s->window[2] = (uint32_t)hi;
+	s->window[3] = (uint32_t)(hi >> 32);
 }
 
 static void sequence(pa_rtp_stream *s, uint16_t seq)

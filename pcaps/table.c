@@ -39,19 +39,26 @@ void pa_table_init(pa_table *t, size_t key_len)
 	t->key_len = key_len;
 }
 
-/* Keys compared eight bytes at a time (no libc call for 19 to 128 bytes). */
+/* Keys compared eight bytes at a time (no libc call for 19 to 128 bytes);
+ * a tail shorter than eight is compared as the key's last eight bytes. */
 static bool key_equal(const void *x, const void *y, size_t len)
 {
 	const uint8_t *a = x, *b = y;
+	if (len < 8)
+		return memcmp(a, b, len) == 0;
 	size_t i = 0;
+	uint64_t u, v;
 	for (; i + 8 <= len; i += 8) {
-		uint64_t u, v;
 		memcpy(&u, a + i, 8);
 		memcpy(&v, b + i, 8);
 		if (u != v)
 			return false;
 	}
-	return memcmp(a + i, b + i, len - i) == 0;
+	if (i == len)
+		return true;
+	memcpy(&u, a + len - 8, 8);
+	memcpy(&v, b + len - 8, 8);
+	return u == v;
 }
 
 /* The slot index of key, or of the empty slot ending its run; *hash
