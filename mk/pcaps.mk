@@ -62,6 +62,12 @@ $(PCAPS_FUZZ_BIN): $(FUZZ_BUILD)/libfuzzer/obj/fuzz/pcap_reader.o $(PCAPS_FUZZ_O
 		$(FUZZ_BUILD)/libfuzzer/libicelab.a
 	$(FUZZ_CC) $(FUZZ_LF_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(PCAPS_LDLIBS)
 
+# Parser targets over the same instrumented objects (pcaps/fuzz/*.c), defined before the
+# rules that name them as prerequisites (expanded when read).
+PCAPS_FUZZ_PARSERS := sip_sdp rtp_rtcp
+PCAPS_FUZZ_PARSERS += srtp_tls
+PCAPS_FUZZ_PARSER_BINS := $(PCAPS_FUZZ_PARSERS:%=$(FUZZ_BUILD)/libfuzzer/pcaps_%)
+
 pcaps-fuzz-replay: $(PCAPS_FUZZ_BIN) $(PCAPS_FUZZ_PARSER_BINS)
 	@bash pcaps/tests/fuzz/replay.sh $(PCAPS_FUZZ_BIN)
 
@@ -71,10 +77,6 @@ pcaps-fuzz-smoke: $(PCAPS_FUZZ_BIN) $(PCAPS_FUZZ_PARSER_BINS)
 	@FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) bash pcaps/tests/fuzz/smoke_parsers.sh \
 		$(FUZZ_BUILD)/libfuzzer $(FUZZ_BUILD)/smoke $(PCAPS_FUZZ_PARSERS)
 
-# Parser targets over the same instrumented objects (pcaps/fuzz/*.c).
-PCAPS_FUZZ_PARSERS := sip_sdp rtp_rtcp
-PCAPS_FUZZ_PARSERS += srtp_tls
-PCAPS_FUZZ_PARSER_BINS := $(PCAPS_FUZZ_PARSERS:%=$(FUZZ_BUILD)/libfuzzer/pcaps_%)
 PCAPS_FUZZ_PARSER_OBJS := $(PCAPS_FUZZ_PARSERS:%=$(FUZZ_BUILD)/libfuzzer/obj/pcaps/fuzz/%.o)
 .PHONY: fuzz-pcaps-sip-sdp fuzz-pcaps-rtp-rtcp
 fuzz-pcaps-sip-sdp: $(FUZZ_BUILD)/libfuzzer/pcaps_sip_sdp
