@@ -5,6 +5,7 @@ packages=(
 	build-essential pkg-config clang llvm libclang-rt-14-dev
 	libssl-dev libevent-dev libpcap-dev libcmocka-dev libjansson-dev
 	libidn-dev zlib1g-dev libnice-dev afl++ gcovr python3 xxd valgrind coturn
+	libsrtp2-dev
 	iproute2 nftables chromium tshark
 )
 missing=()

@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "icelab/peer_policy.h"
+#include "sbc_crypto.h"
 #include "sbc_internal.h"
 
 static const char *const drop_names[] = {
 	"not-media",	   "stun-not-ice",   "stun-invalid",	 "dtls",
 	"not-negotiated",  "not-fitting",    "strict-source",	 "foreign-source",
 	"unchecked-source", "no-destination", "ended",
+	"srtp-auth",	   "srtp-replay",    "srtp-no-key",
 };
 
 const char *il_sbc_drop_name(int reason)
@@ -22,11 +24,14 @@ const char *il_sbc_drop_name(int reason)
 
 static const char *const event_names[] = {NULL,		   "latched", "source-adopted",
 					  "ice-selected",  "media-connected",
-					  "dropped",	   "timeout"};
+					  "dropped",	   "timeout",
+					  "dtls-connected", "dtls-failed", "srtp-mismatch"};
 
 const char *il_sbc_event_name(int type)
 {
-	return type >= 1 && type <= IL_SBC_EV_TIMEOUT ? event_names[type] : "?";
+	return type >= 1 && type < (int)(sizeof event_names / sizeof event_names[0])
+		       ? event_names[type]
+		       : "?";
 }
 
 void sbc_emit(il_sbc_session *s, const il_sbc_event *ev)
@@ -275,6 +280,9 @@ static bool forward(sbc_leg *out, bool rtcp, const uint8_t *data, size_t len, ui
 {
 	if (!out->peer.present)
 		return false;
+	/* Toward an SRTP leg: our key for it (none yet: nowhere to send). */
+	if (sbc_crypto_srtp_leg(out) && !sbc_crypto_protect(out, rtcp, &data, &len))
+		return false;
 	if (out->ice) {
 		unsigned comp = rtcp && !out->rtcp_mux ? 2 : 1;
 		if (!out->agent || il_ice_agent_send(out->agent, 0, comp, data, len, now_ms) != IL_ICE_OK)
@@ -334,6 +342,42 @@ static int handle_stun(sbc_leg *l, unsigned component, const il_addr *local,
 	return IL_SBC_DGRAM_STUN;
 }
 
+/* DTLS (RFC 7983: 20..63) goes to the leg's DTLS-SRTP endpoint, from
+ * where media may come from: on an ICE leg a checked source, on a
+ * legacy leg the latched source once there is one. */
+static int handle_dtls(sbc_leg *l, unsigned component, const il_addr *local,
+		       const il_addr *remote, const uint8_t *data, size_t len, uint64_t now_ms)
+{
+	if (!sbc_crypto_dtls_leg(l) || component != 1)
+		return drop(l, component, IL_SBC_DROP_DTLS, remote);
+	int reason = -1;
+	if (l->ice)
+		reason = l->agent ? ice_accept(l, 1, local, remote) : IL_SBC_DROP_UNCHECKED_SOURCE;
+	else if (l->latched[0] && !il_addr_equal(remote, &l->source[0]))
+		reason = IL_SBC_DROP_FOREIGN_SOURCE;
+	if (reason >= 0)
+		return drop(l, component, reason, remote);
+	return sbc_crypto_handle_dtls(l, remote, data, len, now_ms);
+}
+
+bool sbc_leg_destination(const sbc_leg *l, il_addr *to)
+{
+	if (l->ice) {
+		if (!l->has_media_pair[0])
+			return false;
+		*to = l->media_remote[0];
+		return true;
+	}
+	if (l->latched[0]) {
+		*to = l->source[0];
+		return true;
+	}
+	if (!sdp_destination(l, &l->peer.rtp))
+		return false;
+	*to = l->peer.rtp;
+	return true;
+}
+
 int il_sbc_session_handle_datagram(il_sbc_session *s, const il_addr *local, const il_addr *remote,
 				   const uint8_t *data, size_t len, uint64_t now_ms)
 {
@@ -360,11 +404,18 @@ int il_sbc_session_handle_datagram(il_sbc_session *s, const il_addr *local, cons
 	if (b <= 3)
 		return handle_stun(l, component, local, remote, data, len, now_ms);
 	if (b >= 20 && b <= 63)
-		return drop(l, component, IL_SBC_DROP_DTLS, remote);
+		return handle_dtls(l, component, local, remote, data, len, now_ms);
 	if (b < 128 || b > 191)
 		return drop(l, component, IL_SBC_DROP_NOT_MEDIA, remote);
 	rtp_info h;
 	bool rtcp = component == 2 || (len >= 2 && data[1] >= 192 && data[1] <= 223);
+	/* RFC 3711 §3.3: authenticate before anything looks at the packet:
+	 * a packet that fails never latches nor teaches a source. */
+	if (sbc_crypto_srtp_leg(l)) {
+		int why = sbc_crypto_unprotect(l, rtcp, &data, &len, remote);
+		if (why >= 0)
+			return drop(l, component, why, remote);
+	}
 	if (!(rtcp ? parse_rtcp(data, len, &h) : parse_rtp(data, len, &h)))
 		return drop(l, component, IL_SBC_DROP_NOT_MEDIA, remote);
 	if (!l->peer.present)

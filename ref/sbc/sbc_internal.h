@@ -47,6 +47,7 @@ typedef struct sbc_leg {
 	uint32_t cand_count;
 	uint16_t cand_seq;
 	il_sbc_leg_stats st;     /* counters (the rest is filled on query) */
+	struct sbc_leg_crypto *crypto; /* SRTP / DTLS-SRTP (sbc_crypto.h); NULL: plain */
 } sbc_leg;
 
 struct il_sbc_session {
@@ -59,6 +60,7 @@ struct il_sbc_session {
 	uint64_t last_media_ms;  /* the media timeout counts from here */
 	il_sdp_session *sdp;     /* scratch for parse + rewrite */
 	char connected_line[512];
+	struct sbc_session_crypto *crypto; /* buffers, the DTLS certificate; NULL: none */
 };
 
 /* media.c */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sbc_crypto.h"
 #include "sbc_internal.h"
 
 static const char *const state_names[] = {"new", "offered", "answered", "connected", "ended"};
@@ -214,6 +215,7 @@ void il_sbc_session_free(il_sbc_session *s)
 		return;
 	for (int i = 0; i < 2; i++)
 		leg_free_agent(&s->leg[i]);
+	sbc_crypto_free(s);
 	free(s->sdp);
 	free(s);
 }
@@ -384,6 +386,8 @@ static int pass_through(il_sbc_session *s, unsigned from, const char *sdp, size_
 	}
 	if (rc == IL_SBC_OK)
 		rc = leg_set_remote_ice(lf, &old, now_ms);
+	if (rc == IL_SBC_OK) /* SRTP keys, DTLS role (sdp_crypto.c) */
+		rc = sbc_crypto_peer_sdp(s, lf, s->sdp, mi, is_offer, now_ms);
 	if (rc != IL_SBC_OK)
 		return rc;
 
@@ -401,6 +405,8 @@ static int pass_through(il_sbc_session *s, unsigned from, const char *sdp, size_
 	};
 	collect_forbidden(&rw, s->sdp, s);
 	rc = il_sbc_sdp_rewrite(s->sdp, &rw);
+	if (rc == IL_SBC_OK) /* our crypto toward lt, none of lf's */
+		rc = sbc_crypto_rewrite(s, lt, lf, s->sdp, mi, is_offer, now_ms);
 	if (rc != IL_SBC_OK)
 		return rc;
 	int n = il_sdp_write(s->sdp, out, cap);
@@ -463,6 +469,7 @@ void il_sbc_session_timer(il_sbc_session *s, uint64_t now_ms)
 	for (int i = 0; i < 2; i++)
 		if (s->leg[i].agent)
 			il_ice_agent_timer(s->leg[i].agent, now_ms);
+	sbc_crypto_timer(s, now_ms); /* DTLS: start, retransmit */
 	if (s->state != IL_SBC_STATE_ANSWERED && s->state != IL_SBC_STATE_CONNECTED)
 		return;
 	if (s->cfg.media_timeout_ms == 0 || now_ms < s->last_media_ms + s->cfg.media_timeout_ms)
@@ -486,6 +493,9 @@ uint64_t il_sbc_session_next_deadline(const il_sbc_session *s)
 		if (a < d)
 			d = a;
 	}
+	uint64_t c = sbc_crypto_next_deadline(s);
+	if (c < d)
+		d = c;
 	if ((s->state == IL_SBC_STATE_ANSWERED || s->state == IL_SBC_STATE_CONNECTED) &&
 	    s->cfg.media_timeout_ms) {
 		uint64_t t = s->last_media_ms + s->cfg.media_timeout_ms;
@@ -526,6 +536,7 @@ int il_sbc_session_get_leg(const il_sbc_session *s, unsigned leg, il_sbc_leg_sta
 		out->selected_remote = ps.remote.addr;
 		out->selected_remote_type = ps.remote.type;
 	}
+	sbc_crypto_leg_stats(l, out);
 	return IL_SBC_OK;
 }
 

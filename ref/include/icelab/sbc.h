@@ -62,6 +62,7 @@ enum il_sbc_err {
 	IL_SBC_ERR_NO_MEDIA = -6,  /* no RTP media section to bridge */
 	IL_SBC_ERR_LEAK = -7,      /* a private bind address would appear in the SDP */
 	IL_SBC_ERR_ICE = -8,       /* the ICE-lite agent could not be set up */
+	IL_SBC_ERR_CRYPTO = -9,    /* SRTP: no usable a=crypto, a=fingerprint or a=setup */
 };
 
 /* Why a datagram was dropped (counted per leg, and an event). */
@@ -77,6 +78,9 @@ enum il_sbc_drop {
 	IL_SBC_DROP_UNCHECKED_SOURCE,/* ICE leg: no valid check from this source */
 	IL_SBC_DROP_NO_DESTINATION,  /* the other leg has nowhere to send yet */
 	IL_SBC_DROP_ENDED,           /* the session ended */
+	IL_SBC_DROP_SRTP_AUTH,       /* SRTP/SRTCP authentication failed (RFC 3711 §3.3) */
+	IL_SBC_DROP_SRTP_REPLAY,     /* SRTP/SRTCP replayed or too old (RFC 3711 §3.3.2) */
+	IL_SBC_DROP_SRTP_NO_KEY,     /* an SRTP leg without keys yet (DTLS not done) */
 	IL_SBC_DROP_COUNT
 };
 /* "not-media", "stun-not-ice", ... */
@@ -102,6 +106,7 @@ typedef struct il_sbc_leg_config {
 	il_addr bind;                /* the local RTP address (IP and port); RTCP on port + 1 */
 	bool ice;                    /* offers toward this leg carry ICE-lite */
 	bool rtcp_mux;               /* offers toward this leg carry a=rtcp-mux */
+	int profile;                 /* enum il_sbc_profile offered toward this leg */
 } il_sbc_leg_config;
 
 enum il_sbc_event_type {
@@ -112,6 +117,10 @@ enum il_sbc_event_type {
 	IL_SBC_EV_MEDIA_CONNECTED,   /* media forwarded both ways; text: the pair@connected line */
 	IL_SBC_EV_DROPPED,           /* leg, component, reason, addr (the sender) */
 	IL_SBC_EV_TIMEOUT,           /* no media for media_timeout_ms: the session ended */
+	IL_SBC_EV_DTLS_CONNECTED,    /* leg; text: role and SRTP profile (RFC 5764 §4.1.2) */
+	IL_SBC_EV_DTLS_FAILED,       /* leg, addr; text: why (fingerprint mismatch, alert) */
+	IL_SBC_EV_SRTP_MISMATCH,     /* leg, addr: many packets failed authentication and
+	                                none passed: the keys differ (reported once) */
 };
 const char *il_sbc_event_name(int type);
 
@@ -149,6 +158,7 @@ enum il_sbc_datagram {
 	IL_SBC_DGRAM_DROPPED = 0,
 	IL_SBC_DGRAM_STUN = 1,       /* handled by the ICE-lite agent */
 	IL_SBC_DGRAM_FORWARDED = 2,  /* RTP or RTCP sent on the other leg */
+	IL_SBC_DGRAM_DTLS = 3,       /* handled by the leg's DTLS-SRTP endpoint */
 };
 
 /* One leg's view (the `query` of issue #8 §5). rx: from the leg's peer
@@ -172,6 +182,10 @@ typedef struct il_sbc_leg_stats {
 	uint64_t adoptions;
 	uint64_t dropped[IL_SBC_DROP_COUNT];
 	uint64_t last_rx_ms;         /* last accepted media; 0 when none */
+	int profile;                 /* enum il_sbc_profile negotiated on this leg */
+	bool srtp_rx, srtp_tx;       /* SRTP keys in place for each direction */
+	int dtls_state;              /* enum il_sbc_dtls_state */
+	uint64_t srtp_unprotected, srtp_protected;
 } il_sbc_leg_stats;
 
 typedef struct il_sbc_session il_sbc_session;
@@ -243,5 +257,40 @@ int il_sbc_sdp_rewrite(il_sdp_session *s, const il_sbc_sdp_params *rw);
 /* The 1-based line of text (SDP, len bytes) that names ip as a token,
  * or 0 when none does. */
 unsigned il_sbc_sdp_find_ip(const char *text, size_t len, const il_addr *ip);
+
+/* ---- SRTP, DTLS-SRTP and the SDP crypto translation (ref/sbc/srtp.c,
+ * dtls.c, sdp_crypto.c) ----
+ *
+ * Each leg has its own media profile and its own keys: the bridge
+ * terminates SRTP on every leg that speaks it and the peer's a=crypto or
+ * a=fingerprint never crosses to the other leg (each leg gets ours).
+ * SDES (RFC 4568): AES_CM_128_HMAC_SHA1_80 and _32 (offered, in that
+ * order) and AEAD_AES_128_GCM (RFC 7714, accepted); our keys come from
+ * cb->random. DTLS-SRTP (RFC 5763, 5764): a self-signed P-256
+ * certificate per session, a=fingerprint sha-256, the peer's certificate
+ * checked against its a=fingerprint, keys from "EXTRACTOR-dtls_srtp".
+ * An SRTP leg authenticates every packet before any latching or source
+ * decision: a packet that fails is dropped (srtp-auth, srtp-replay). */
+enum il_sbc_profile {
+	IL_SBC_PROFILE_SAME = 0,     /* offer what the offering leg speaks */
+	IL_SBC_PROFILE_RTP,          /* RTP/AVP, plain */
+	IL_SBC_PROFILE_SDES,         /* RTP/SAVP with a=crypto */
+	IL_SBC_PROFILE_DTLS,         /* UDP/TLS/RTP/SAVPF with a=fingerprint, a=setup */
+};
+/* "same", "rtp", "sdes", "dtls" */
+const char *il_sbc_profile_name(int profile);
+/* From the names above, or rtpengine's transport-protocol values
+ * ("RTP/AVP", "RTP/SAVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVP",
+ * "UDP/TLS/RTP/SAVPF", "RTP/AVPF"); -1 when unknown. */
+int il_sbc_profile_parse(const char *text);
+
+enum il_sbc_dtls_state {
+	IL_SBC_DTLS_NONE = 0,        /* not a DTLS-SRTP leg */
+	IL_SBC_DTLS_WAITING,         /* client: waiting for somewhere to send */
+	IL_SBC_DTLS_HANDSHAKING,
+	IL_SBC_DTLS_CONNECTED,       /* SRTP keys exported */
+	IL_SBC_DTLS_FAILED,          /* no media on this leg */
+};
+const char *il_sbc_dtls_state_name(int state);
 
 #endif
