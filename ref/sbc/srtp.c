@@ -42,19 +42,25 @@ static bool init_ok, gcm_ok;
 
 static bool policy_for(srtp_policy_t *p, int suite, const uint8_t *key, bool inbound);
 
-static void srtp_init_once(void)
+static bool suite_runs(int suite)
 {
-	init_ok = srtp_init() == srtp_err_status_ok;
-	if (!init_ok)
-		return;
-	/* GCM needs libsrtp2 built against a crypto library: try it. */
 	uint8_t key[SBC_KEY_MAX] = {0};
 	srtp_policy_t p;
 	srtp_t ctx;
-	if (policy_for(&p, SBC_SUITE_GCM_128, key, true) && srtp_create(&ctx, &p) == srtp_err_status_ok) {
-		gcm_ok = true;
-		srtp_dealloc(ctx);
-	}
+	if (!policy_for(&p, suite, key, true) || srtp_create(&ctx, &p) != srtp_err_status_ok)
+		return false;
+	srtp_dealloc(ctx);
+	return true;
+}
+
+/* srtp_init refuses a second call in the process (someone else in it
+ * may have made the first): whether a context can be made is what
+ * counts. GCM needs libsrtp2 built against a crypto library. */
+static void srtp_init_once(void)
+{
+	(void)srtp_init();
+	init_ok = suite_runs(SBC_SUITE_AES_CM_80);
+	gcm_ok = init_ok && suite_runs(SBC_SUITE_GCM_128);
 }
 
 bool sbc_suite_available(int suite)
