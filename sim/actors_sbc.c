@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <srtp2/srtp.h>
+
 #include "icelab/sdp.h"
 
 #define MEDIA_INTERVAL_US 20000ull
@@ -70,6 +73,7 @@ static void count_media(sim_media_stats *st, const il_addr *from, const uint8_t 
 /* ---- the bridge ---- */
 
 #define SBC_SOCKS 4 /* leg A RTP, RTCP, leg B RTP, RTCP */
+#define SIM_SBC_EVENT_TYPES 32 /* above every enum il_sbc_event_type */
 
 struct sim_sbc {
 	il_sim *sim;
@@ -78,7 +82,7 @@ struct sim_sbc {
 	int sock[SBC_SOCKS];
 	il_addr bound[SBC_SOCKS];
 	uint64_t wake_at;
-	size_t events[IL_SBC_EV_TIMEOUT + 1];
+	size_t events[SIM_SBC_EVENT_TYPES];
 	char connected[512];
 };
 
@@ -127,7 +131,7 @@ static void sbc_send(void *user, const il_addr *local, const il_addr *remote, co
 static void sbc_event(void *user, const il_sbc_event *ev)
 {
 	sim_sbc *b = user;
-	if (ev->type >= 1 && ev->type <= IL_SBC_EV_TIMEOUT)
+	if (ev->type >= 1 && ev->type < SIM_SBC_EVENT_TYPES)
 		b->events[ev->type]++;
 	if (ev->type == IL_SBC_EV_MEDIA_CONNECTED && ev->text)
 		snprintf(b->connected, sizeof b->connected, "%s", ev->text);
@@ -218,7 +222,7 @@ il_sbc_session *sim_sbc_session(sim_sbc *b)
 
 size_t sim_sbc_event_count(const sim_sbc *b, int type)
 {
-	return type >= 1 && type <= IL_SBC_EV_TIMEOUT ? b->events[type] : 0;
+	return type >= 1 && type < SIM_SBC_EVENT_TYPES ? b->events[type] : 0;
 }
 
 const char *sim_sbc_connected_line(const sim_sbc *b)
@@ -239,6 +243,10 @@ struct sim_phone {
 	uint32_t ts;
 	uint64_t media_gen;
 	sim_media_stats st;
+	/* SDES: what the SDP says, what we protect with, the far end's. */
+	bool sdes;
+	uint8_t sdp_key[30];
+	srtp_t tx, rx;
 };
 
 static void phone_recv(void *user, il_sim *sim, int sock, const il_addr *from,
@@ -246,7 +254,74 @@ static void phone_recv(void *user, il_sim *sim, int sock, const il_addr *from,
 {
 	(void)sim;
 	(void)sock;
-	count_media(&((sim_phone *)user)->st, from, data, len);
+	sim_phone *p = user;
+	uint8_t buf[2048];
+	if (p->sdes) { /* RFC 3711: what does not authenticate is not media */
+		int n = (int)len;
+		bool rtcp = len >= 2 && data[1] >= 192 && data[1] <= 223;
+		if (!p->rx || len > sizeof buf) {
+			p->st.srtp_failed++;
+			return;
+		}
+		memcpy(buf, data, len);
+		if ((rtcp ? srtp_unprotect_rtcp(p->rx, buf, &n) : srtp_unprotect(p->rx, buf, &n)) !=
+		    srtp_err_status_ok) {
+			p->st.srtp_failed++;
+			return;
+		}
+		data = buf;
+		len = (size_t)n;
+	}
+	count_media(&p->st, from, data, len);
+}
+
+static srtp_t phone_srtp(const uint8_t key[30], bool inbound)
+{
+	srtp_policy_t pol;
+	memset(&pol, 0, sizeof pol);
+	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+	pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+	uint8_t k[30];
+	memcpy(k, key, sizeof k);
+	pol.key = k;
+	srtp_t ctx = NULL;
+	return srtp_create(&ctx, &pol) == srtp_err_status_ok ? ctx : NULL;
+}
+
+int sim_phone_use_sdes(sim_phone *p, const uint8_t sdp_key[30], const uint8_t send_key[30])
+{
+	(void)srtp_init(); /* once per process; a second call is refused, harmlessly */
+	if (p->tx)
+		srtp_dealloc(p->tx);
+	p->tx = phone_srtp(send_key, false);
+	memcpy(p->sdp_key, sdp_key, sizeof p->sdp_key);
+	p->sdes = p->tx != NULL;
+	return p->sdes ? 0 : -1;
+}
+
+/* The far end's key: its a=crypto with our suite (RFC 4568 §9.1). */
+static void phone_remote_key(sim_phone *p, const char *sdp)
+{
+	const char *c = strstr(sdp, "a=crypto:");
+	c = c ? strstr(c, "AES_CM_128_HMAC_SHA1_80 inline:") : NULL;
+	uint8_t raw[33];
+	if (!c || strcspn(c + 31, "|\r\n") != 40 ||
+	    EVP_DecodeBlock(raw, (const unsigned char *)c + 31, 40) != 30)
+		return;
+	if (p->rx)
+		srtp_dealloc(p->rx);
+	p->rx = phone_srtp(raw, true);
+}
+
+/* Protects buf in place (cap >= len + SRTP_MAX_TRAILER_LEN) when SDES. */
+static size_t phone_protect(sim_phone *p, uint8_t *buf, size_t len, bool rtcp)
+{
+	if (!p->sdes)
+		return len;
+	int n = (int)len;
+	srtp_err_status_t st = rtcp ? srtp_protect_rtcp(p->tx, buf, &n) : srtp_protect(p->tx, buf, &n);
+	return st == srtp_err_status_ok ? (size_t)n : 0;
 }
 
 sim_phone *sim_phone_new(il_sim *sim, int host, uint16_t rtp_port, uint32_t ssrc)
@@ -280,25 +355,36 @@ void sim_phone_free(sim_phone *p)
 		il_sim_udp_close(p->sim, p->rtp_sock);
 	if (p->rtcp_sock >= 0)
 		il_sim_udp_close(p->sim, p->rtcp_sock);
+	if (p->tx)
+		srtp_dealloc(p->tx);
+	if (p->rx)
+		srtp_dealloc(p->rx);
 	free(p);
 }
 
 int sim_phone_sdp(const sim_phone *p, char *out, size_t cap)
 {
-	char ip[IL_ADDR_STRLEN];
+	char ip[IL_ADDR_STRLEN], crypto[128] = "";
 	il_addr_format_ip(&p->rtp_addr, ip, sizeof ip);
+	if (p->sdes) {
+		unsigned char b64[48];
+		EVP_EncodeBlock(b64, p->sdp_key, sizeof p->sdp_key);
+		snprintf(crypto, sizeof crypto, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n",
+			 (const char *)b64);
+	}
 	int n = snprintf(out, cap,
 			 "v=0\r\n"
 			 "o=phone 1 1 IN IP4 %s\r\n"
 			 "s=call\r\n"
 			 "c=IN IP4 %s\r\n"
 			 "t=0 0\r\n"
-			 "m=audio %u RTP/AVP 0 8 101\r\n"
+			 "m=audio %u %s 0 8 101\r\n"
 			 "a=rtpmap:0 PCMU/8000\r\n"
 			 "a=rtpmap:8 PCMA/8000\r\n"
 			 "a=rtpmap:101 telephone-event/8000\r\n"
+			 "%s"
 			 "a=sendrecv\r\n",
-			 ip, ip, p->rtp_addr.port);
+			 ip, ip, p->rtp_addr.port, p->sdes ? "RTP/SAVP" : "RTP/AVP", crypto);
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -321,6 +407,8 @@ int sim_phone_set_remote_sdp(sim_phone *p, const char *sdp)
 		}
 	}
 	free(s);
+	if (rc == 0 && p->sdes)
+		phone_remote_key(p, sdp);
 	return rc;
 }
 
@@ -329,15 +417,15 @@ static void phone_tick(il_sim *sim, void *arg, uint64_t gen)
 	sim_phone *p = arg;
 	if (!p->running || gen != p->media_gen || !p->have_remote)
 		return;
-	uint8_t buf[RTP_LEN];
-	size_t n = build_rtp(buf, p->seq++, p->ts, p->ssrc);
+	uint8_t buf[RTP_LEN + SRTP_MAX_TRAILER_LEN];
+	size_t n = phone_protect(p, buf, build_rtp(buf, p->seq++, p->ts, p->ssrc), false);
 	p->ts += 160;
-	if (il_sim_udp_send(sim, p->rtp_sock, &p->remote_rtp, buf, n) >= 0)
+	if (n && il_sim_udp_send(sim, p->rtp_sock, &p->remote_rtp, buf, n) >= 0)
 		p->st.rtp_sent++;
 	/* An RTCP report each second, from the RTCP port (RFC 3550 §6.2). */
 	if (p->st.rtp_sent % (RTCP_INTERVAL_US / MEDIA_INTERVAL_US) == 1) {
-		n = build_rtcp(buf, p->ssrc);
-		if (il_sim_udp_send(sim, p->rtcp_sock, &p->remote_rtcp, buf, n) >= 0)
+		n = phone_protect(p, buf, build_rtcp(buf, p->ssrc), true);
+		if (n && il_sim_udp_send(sim, p->rtcp_sock, &p->remote_rtcp, buf, n) >= 0)
 			p->st.rtcp_sent++;
 	}
 	il_sim_schedule(sim, il_sim_now(sim) + MEDIA_INTERVAL_US, phone_tick, p, gen);

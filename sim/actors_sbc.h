@@ -21,6 +21,7 @@ typedef struct sim_media_stats {
 	uint32_t rtp_sent, rtp_received, rtcp_sent, rtcp_received;
 	uint32_t foreign;        /* received media marked SIM_SBC_FOREIGN_MARK */
 	il_addr last_from;
+	uint32_t srtp_failed;    /* SDES phone: received packets that did not unprotect */
 } sim_media_stats;
 
 /* ---- the bridge ---- */
@@ -52,6 +53,12 @@ int sim_phone_set_remote_sdp(sim_phone *p, const char *sdp);
 void sim_phone_start_media(sim_phone *p);
 void sim_phone_stop_media(sim_phone *p);
 const sim_media_stats *sim_phone_stats(const sim_phone *p);
+/* SDES (RFC 4568) with AES_CM_128_HMAC_SHA1_80: the phone's SDP says
+ * RTP/SAVP with sdp_key (key || salt, 30 bytes); it protects what it
+ * sends with send_key (sdp_key, or another one to make a key mismatch)
+ * and unprotects what it receives with the key of the far end's
+ * a=crypto. Call before sim_phone_sdp. 0, or -1 when libsrtp2 fails. */
+int sim_phone_use_sdes(sim_phone *p, const uint8_t sdp_key[30], const uint8_t send_key[30]);
 
 /* ---- the ICE endpoint ---- */
 

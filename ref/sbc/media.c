@@ -281,11 +281,11 @@ static bool forward(sbc_leg *out, bool rtcp, const uint8_t *data, size_t len, ui
 	if (!out->peer.present)
 		return false;
 	/* Toward an SRTP leg: our key for it (none yet: nowhere to send). */
-	if (sbc_crypto_srtp_leg(out) && !sbc_crypto_protect(out, rtcp, &data, &len))
-		return false;
+	bool srtp = sbc_crypto_srtp_leg(out);
 	if (out->ice) {
 		unsigned comp = rtcp && !out->rtcp_mux ? 2 : 1;
-		if (!out->agent || il_ice_agent_send(out->agent, 0, comp, data, len, now_ms) != IL_ICE_OK)
+		if (!out->agent || (srtp && !sbc_crypto_protect(out, rtcp, &data, &len)) ||
+		    il_ice_agent_send(out->agent, 0, comp, data, len, now_ms) != IL_ICE_OK)
 			return false;
 	} else {
 		bool own_port = rtcp && !out->rtcp_mux;
@@ -295,7 +295,7 @@ static bool forward(sbc_leg *out, bool rtcp, const uint8_t *data, size_t len, ui
 			to = &out->source[k];
 		else if (sdp_destination(out, own_port ? &out->peer.rtcp : &out->peer.rtp))
 			to = own_port ? &out->peer.rtcp : &out->peer.rtp;
-		if (!to)
+		if (!to || (srtp && !sbc_crypto_protect(out, rtcp, &data, &len)))
 			return false;
 		const il_addr *from = own_port ? &out->rtcp_bind : &out->cfg.bind;
 		out->s->cb.send(out->s->cb.user, from, to, data, len);
