@@ -338,6 +338,70 @@ static void test_wrong_fingerprint_fails_the_handshake(void **state)
 	peer_free(&p);
 }
 
+/* On an ICE leg the bridge (ICE-lite, DTLS client here) starts the
+ * handshake only once a check selected a pair, and takes DTLS only from
+ * a source that passed a check. */
+static void test_dtls_on_an_ice_leg_waits_for_the_checked_pair(void **state)
+{
+	(void)state;
+	peer p;
+	peer_init(&p, false);
+	t_ctx *t = malloc(sizeof *t);
+	assert_non_null(t);
+	t_config(t); /* leg B: ICE, rtcp-mux */
+	t->leg[1].profile = IL_SBC_PROFILE_DTLS;
+	t_new(t);
+	char offer[2048], answer[2048];
+	sdp_plain(offer, sizeof offer, "198.51.100.10", 4000);
+	assert_true(il_sbc_session_offer(t->s, IL_SBC_LEG_A, offer, strlen(offer), t->offer_out,
+					 sizeof t->offer_out, t->now, NULL) > 0);
+	il_sdp_session *sdp = malloc(sizeof *sdp);
+	assert_non_null(sdp);
+	assert_int_equal(il_sdp_parse(t->offer_out, strlen(t->offer_out), sdp, NULL), IL_SDP_OK);
+	snprintf(t->ufrag_b, sizeof t->ufrag_b, "%s", il_sdp_media_ufrag(sdp, &sdp->media[0]));
+	snprintf(t->pwd_b, sizeof t->pwd_b, "%s", il_sdp_media_pwd(sdp, &sdp->media[0]));
+	free(sdp);
+	snprintf(answer, sizeof answer,
+		 "v=0\r\n"
+		 "o=- 9 1 IN IP4 198.51.100.30\r\n"
+		 "s=-\r\n"
+		 "t=0 0\r\n"
+		 "m=audio 6000 UDP/TLS/RTP/SAVPF 0\r\n"
+		 "c=IN IP4 198.51.100.30\r\n"
+		 "a=rtpmap:0 PCMU/8000\r\n"
+		 "a=rtcp-mux\r\n"
+		 "a=ice-ufrag:" WEB_UFRAG "\r\n"
+		 "a=ice-pwd:" WEB_PWD "\r\n"
+		 "a=candidate:1 1 udp 2130706431 198.51.100.30 6000 typ host\r\n"
+		 "a=fingerprint:%s\r\n"
+		 "a=setup:passive\r\n",
+		 p.fp);
+	assert_true(il_sbc_session_answer(t->s, IL_SBC_LEG_B, answer, strlen(answer), t->answer_out,
+					  sizeof t->answer_out, t->now, NULL) > 0);
+	/* No pair yet: nothing to start. DTLS from anywhere is refused. */
+	assert_int_equal(t_leg(t, 1).dtls_state, IL_SBC_DTLS_WAITING);
+	assert_true(il_sbc_session_next_deadline(t->s) > t->now);
+	il_addr pp = peer_addr(), x = a4(198, 51, 100, 66, 5555);
+	uint8_t hello[40] = {22, 0xfe, 0xfd};
+	assert_int_equal(t_rx(t, &t->leg[1].bind, &pp, hello, sizeof hello), IL_SBC_DGRAM_DROPPED);
+	assert_int_equal(t_leg(t, 1).dropped[IL_SBC_DROP_UNCHECKED_SOURCE], 1);
+	/* The peer's check with USE-CANDIDATE selects the pair: due now. */
+	assert_int_equal(t_check(t, &pp, true), IL_SBC_DGRAM_STUN);
+	assert_int_equal(il_sbc_session_next_deadline(t->s), 0);
+	size_t cursor = t->sent_count;
+	il_sbc_session_timer(t->s, t->now);
+	assert_int_equal(t_leg(t, 1).dtls_state, IL_SBC_DTLS_HANDSHAKING);
+	/* A stranger's DTLS still goes nowhere. */
+	assert_int_equal(t_rx(t, &t->leg[1].bind, &x, hello, sizeof hello), IL_SBC_DGRAM_DROPPED);
+	assert_int_equal(t_leg(t, 1).dropped[IL_SBC_DROP_UNCHECKED_SOURCE], 2);
+	assert_int_equal(run_handshake(t, &p, &cursor), 1);
+	assert_int_equal(t_leg(t, 1).dtls_state, IL_SBC_DTLS_CONNECTED);
+	media_both_ways(t, &p, false);
+	t_free(t);
+	free(t);
+	peer_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_bridge_as_server_then_srtp_both_ways),
 		cmocka_unit_test(test_handshake_bridge_as_client_with_retransmission),
 		cmocka_unit_test(test_wrong_fingerprint_fails_the_handshake),
+		cmocka_unit_test(test_dtls_on_an_ice_leg_waits_for_the_checked_pair),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
