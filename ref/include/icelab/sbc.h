@@ -3,8 +3,9 @@
  *
  * Each leg has the peer's SDP (offer or answer), the bridge's local RTP
  * port (RTCP on port + 1 unless rtcp-mux), an ICE state (an ICE-lite
- * il_ice_agent when the leg speaks ICE) and a crypto context (not yet:
- * plain RTP only). RTP and RTCP received on one leg go out on the other,
+ * il_ice_agent when the leg speaks ICE) and a crypto context (SDES SRTP
+ * or DTLS-SRTP, see the end of this file; none for plain RTP). RTP and
+ * RTCP received on one leg go out on the other,
  * with per-direction counters. The rules:
  *
  * - STUN on an ICE leg goes to the ICE-lite agent (RFC 8445 §2.7): valid

@@ -97,6 +97,20 @@ static void test_sdes_leg_and_plain_leg_both_ways(void **state)
 	make_rtcp(plain_rr, SSRC_A);
 	assert_int_equal(t_last_sent(t)->len, 8);
 	assert_memory_equal(t_last_sent(t)->data, plain_rr, 8);
+	/* Plain RTCP from B goes to A's RTCP port as SRTCP under our key. */
+	il_addr b_rtcp_bind = t->leg[1].bind, pb_rtcp = pb;
+	b_rtcp_bind.port++;
+	pb_rtcp.port++;
+	n = (int)make_rtcp(rtcp, SSRC_B);
+	assert_int_equal(t_rx(t, &b_rtcp_bind, &pb_rtcp, rtcp, (size_t)n), IL_SBC_DGRAM_FORWARDED);
+	assert_true(il_addr_equal(&t_last_sent(t)->remote, &pa_rtcp));
+	n = (int)t_last_sent(t)->len;
+	assert_true(n > 8 + 4); /* the SRTCP index and a tag */
+	memcpy(rtcp, t_last_sent(t)->data, (size_t)n);
+	assert_int_equal(srtp_unprotect_rtcp(a_rx, rtcp, &n), srtp_err_status_ok);
+	make_rtcp(plain_rr, SSRC_B);
+	assert_int_equal(n, 8);
+	assert_memory_equal(rtcp, plain_rr, 8);
 
 	il_sbc_leg_stats a = t_leg(t, 0), b = t_leg(t, 1);
 	assert_int_equal(a.profile, IL_SBC_PROFILE_SDES);
@@ -104,9 +118,9 @@ static void test_sdes_leg_and_plain_leg_both_ways(void **state)
 	assert_true(a.srtp_rx && a.srtp_tx);
 	assert_false(b.srtp_rx || b.srtp_tx);
 	assert_int_equal(a.srtp_unprotected, 6);
-	assert_int_equal(a.srtp_protected, 5);
+	assert_int_equal(a.srtp_protected, 6);
 	assert_int_equal(a.rx_packets, 6);
-	assert_int_equal(a.tx_packets, 5);
+	assert_int_equal(a.tx_packets, 6);
 	assert_int_equal(b.tx_packets, 6);
 	assert_int_equal(il_sbc_session_state(t->s), IL_SBC_STATE_CONNECTED);
 	done(t, a_tx, a_rx);
