@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <srtp2/srtp.h>
 
 #include "icelab/sbc.h"
 
@@ -46,7 +45,7 @@ static const char ANSWER_B[] = "v=0\r\n"
 
 typedef struct harness {
 	il_addr bind_a;
-	srtp_t to_a;                 /* unprotects what the bridge sends to A */
+	il_sbc_srtp *to_a;           /* unprotects what the bridge sends to A */
 	uint64_t rng;
 } harness;
 
@@ -64,36 +63,18 @@ static void h_send(void *user, const il_addr *local, const il_addr *remote, cons
 {
 	(void)remote;
 	harness *h = user;
-	FUZZ_CHECK(len > 0 && len <= 4096 + SRTP_MAX_TRAILER_LEN);
+	FUZZ_CHECK(len > 0 && len <= 4096 + IL_SBC_SRTP_MAX_TRAILER);
 	il_addr rtp = *local;
 	rtp.port = h->bind_a.port;
 	bool leg_a = il_addr_equal(&rtp, &h->bind_a) &&
 		     (local->port == h->bind_a.port || local->port == h->bind_a.port + 1);
 	if (!leg_a || !h->to_a)
 		return; /* toward B: plain, whatever B sent */
-	uint8_t buf[4096 + SRTP_MAX_TRAILER_LEN];
+	uint8_t buf[4096 + IL_SBC_SRTP_MAX_TRAILER];
 	memcpy(buf, data, len);
-	int n = (int)len;
 	bool rtcp = local->port != h->bind_a.port || (len >= 2 && data[1] >= 192 && data[1] <= 223);
-	srtp_err_status_t st = rtcp ? srtp_unprotect_rtcp(h->to_a, buf, &n)
-				    : srtp_unprotect(h->to_a, buf, &n);
-	FUZZ_CHECK(st == srtp_err_status_ok || st == srtp_err_status_replay_fail ||
-		   st == srtp_err_status_replay_old);
-}
-
-static srtp_t make_srtp(const uint8_t key[30], bool inbound)
-{
-	srtp_policy_t p;
-	memset(&p, 0, sizeof p);
-	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-	p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-	uint8_t k[30];
-	memcpy(k, key, sizeof k);
-	p.key = k;
-	p.allow_repeat_tx = 1;
-	srtp_t ctx = NULL;
-	return srtp_create(&ctx, &p) == srtp_err_status_ok ? ctx : NULL;
+	int st = il_sbc_srtp_unprotect(h->to_a, rtcp, buf, &len);
+	FUZZ_CHECK(st == IL_SBC_SRTP_OK || st == IL_SBC_SRTP_REPLAY);
 }
 
 static bool key_from(const char *sdp, uint8_t key[30])
@@ -110,11 +91,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static bool init;
-	if (!init) {
-		(void)srtp_init();
-		init = true;
-	}
 	harness h = {.rng = 42};
 	il_sbc_config cfg;
 	il_sbc_config_defaults(&cfg);
@@ -133,8 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(il_sbc_session_answer(s, 1, ANSWER_B, strlen(ANSWER_B), out, sizeof out, now,
 					 NULL) > 0);
 	FUZZ_CHECK(key_from(out, kb) && key_from(OFFER_A, ka));
-	h.to_a = make_srtp(kb, true);
-	srtp_t from_a = make_srtp(ka, false);
+	h.to_a = il_sbc_srtp_new("AES_CM_128_HMAC_SHA1_80", kb, true);
+	il_sbc_srtp *from_a = il_sbc_srtp_new("AES_CM_128_HMAC_SHA1_80", ka, false);
 	FUZZ_CHECK(h.to_a && from_a);
 
 	size_t at = 0;
@@ -144,16 +120,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		at += 3;
 		if (len > size - at)
 			len = size - at;
-		uint8_t buf[2048 + SRTP_MAX_TRAILER_LEN];
+		uint8_t buf[2048 + IL_SBC_SRTP_MAX_TRAILER];
 		memcpy(buf, data + at, len);
 		at += len;
 		now += len & 0xff;
 		bool leg_b = flags & 1, rtcp_port = flags & 2, protect = flags & 4;
-		int n = (int)len;
 		if (protect && !leg_b) {
 			bool rtcp = rtcp_port || (len >= 2 && buf[1] >= 192 && buf[1] <= 223);
-			if ((rtcp ? srtp_protect_rtcp(from_a, buf, &n) : srtp_protect(from_a, buf, &n)) !=
-			    srtp_err_status_ok)
+			if (il_sbc_srtp_protect(from_a, rtcp, buf, &len, sizeof buf) != IL_SBC_SRTP_OK)
 				continue;
 		}
 		il_addr local = leg_b ? b.bind : a.bind, remote;
@@ -162,9 +136,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			local.port++;
 			remote.port++;
 		}
-		int r = il_sbc_session_handle_datagram(s, &local, &remote, buf, (size_t)n, now);
+		int r = il_sbc_session_handle_datagram(s, &local, &remote, buf, len, now);
 		FUZZ_CHECK(r >= IL_SBC_DGRAM_DROPPED && r <= IL_SBC_DGRAM_DTLS);
-		if (!leg_b && !protect && n > 0 && buf[0] >= 128 && buf[0] <= 191)
+		if (!leg_b && !protect && len > 0 && buf[0] >= 128 && buf[0] <= 191)
 			FUZZ_CHECK(r != IL_SBC_DGRAM_FORWARDED);
 		il_sbc_session_timer(s, now);
 	}
@@ -172,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(il_sbc_session_get_leg(s, 0, &st) == IL_SBC_OK);
 	FUZZ_CHECK(st.profile == IL_SBC_PROFILE_SDES && st.srtp_rx && st.srtp_tx);
 	il_sbc_session_free(s);
-	srtp_dealloc(h.to_a);
-	srtp_dealloc(from_a);
+	il_sbc_srtp_free(h.to_a);
+	il_sbc_srtp_free(from_a);
 	return 0;
 }

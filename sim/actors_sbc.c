@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <srtp2/srtp.h>
 
 #include "icelab/sdp.h"
 
@@ -246,7 +245,7 @@ struct sim_phone {
 	/* SDES: what the SDP says, what we protect with, the far end's. */
 	bool sdes;
 	uint8_t sdp_key[30];
-	srtp_t tx, rx;
+	il_sbc_srtp *tx, *rx;
 };
 
 static void phone_recv(void *user, il_sim *sim, int sock, const il_addr *from,
@@ -257,44 +256,27 @@ static void phone_recv(void *user, il_sim *sim, int sock, const il_addr *from,
 	sim_phone *p = user;
 	uint8_t buf[2048];
 	if (p->sdes) { /* RFC 3711: what does not authenticate is not media */
-		int n = (int)len;
 		bool rtcp = len >= 2 && data[1] >= 192 && data[1] <= 223;
 		if (!p->rx || len > sizeof buf) {
 			p->st.srtp_failed++;
 			return;
 		}
 		memcpy(buf, data, len);
-		if ((rtcp ? srtp_unprotect_rtcp(p->rx, buf, &n) : srtp_unprotect(p->rx, buf, &n)) !=
-		    srtp_err_status_ok) {
+		if (il_sbc_srtp_unprotect(p->rx, rtcp, buf, &len) != IL_SBC_SRTP_OK) {
 			p->st.srtp_failed++;
 			return;
 		}
 		data = buf;
-		len = (size_t)n;
 	}
 	count_media(&p->st, from, data, len);
 }
 
-static srtp_t phone_srtp(const uint8_t key[30], bool inbound)
-{
-	srtp_policy_t pol;
-	memset(&pol, 0, sizeof pol);
-	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-	pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-	uint8_t k[30];
-	memcpy(k, key, sizeof k);
-	pol.key = k;
-	srtp_t ctx = NULL;
-	return srtp_create(&ctx, &pol) == srtp_err_status_ok ? ctx : NULL;
-}
+#define PHONE_SUITE "AES_CM_128_HMAC_SHA1_80"
 
 int sim_phone_use_sdes(sim_phone *p, const uint8_t sdp_key[30], const uint8_t send_key[30])
 {
-	(void)srtp_init(); /* once per process; a second call is refused, harmlessly */
-	if (p->tx)
-		srtp_dealloc(p->tx);
-	p->tx = phone_srtp(send_key, false);
+	il_sbc_srtp_free(p->tx);
+	p->tx = il_sbc_srtp_new(PHONE_SUITE, send_key, false);
 	memcpy(p->sdp_key, sdp_key, sizeof p->sdp_key);
 	p->sdes = p->tx != NULL;
 	return p->sdes ? 0 : -1;
@@ -309,19 +291,19 @@ static void phone_remote_key(sim_phone *p, const char *sdp)
 	if (!c || strcspn(c + 31, "|\r\n") != 40 ||
 	    EVP_DecodeBlock(raw, (const unsigned char *)c + 31, 40) != 30)
 		return;
-	if (p->rx)
-		srtp_dealloc(p->rx);
-	p->rx = phone_srtp(raw, true);
+	il_sbc_srtp_free(p->rx);
+	p->rx = il_sbc_srtp_new(PHONE_SUITE, raw, true);
 }
 
-/* Protects buf in place (cap >= len + SRTP_MAX_TRAILER_LEN) when SDES. */
+/* Protects buf in place (cap >= len + IL_SBC_SRTP_MAX_TRAILER) when SDES. */
 static size_t phone_protect(sim_phone *p, uint8_t *buf, size_t len, bool rtcp)
 {
 	if (!p->sdes)
 		return len;
-	int n = (int)len;
-	srtp_err_status_t st = rtcp ? srtp_protect_rtcp(p->tx, buf, &n) : srtp_protect(p->tx, buf, &n);
-	return st == srtp_err_status_ok ? (size_t)n : 0;
+	return il_sbc_srtp_protect(p->tx, rtcp, buf, &len, len + IL_SBC_SRTP_MAX_TRAILER) ==
+			       IL_SBC_SRTP_OK
+		       ? len
+		       : 0;
 }
 
 sim_phone *sim_phone_new(il_sim *sim, int host, uint16_t rtp_port, uint32_t ssrc)
@@ -355,10 +337,8 @@ void sim_phone_free(sim_phone *p)
 		il_sim_udp_close(p->sim, p->rtp_sock);
 	if (p->rtcp_sock >= 0)
 		il_sim_udp_close(p->sim, p->rtcp_sock);
-	if (p->tx)
-		srtp_dealloc(p->tx);
-	if (p->rx)
-		srtp_dealloc(p->rx);
+	il_sbc_srtp_free(p->tx);
+	il_sbc_srtp_free(p->rx);
 	free(p);
 }
 
@@ -417,7 +397,7 @@ static void phone_tick(il_sim *sim, void *arg, uint64_t gen)
 	sim_phone *p = arg;
 	if (!p->running || gen != p->media_gen || !p->have_remote)
 		return;
-	uint8_t buf[RTP_LEN + SRTP_MAX_TRAILER_LEN];
+	uint8_t buf[RTP_LEN + IL_SBC_SRTP_MAX_TRAILER];
 	size_t n = phone_protect(p, buf, build_rtp(buf, p->seq++, p->ts, p->ssrc), false);
 	p->ts += 160;
 	if (n && il_sim_udp_send(sim, p->rtp_sock, &p->remote_rtp, buf, n) >= 0)

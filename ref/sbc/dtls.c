@@ -23,6 +23,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -58,11 +59,12 @@ struct sbc_dtls {
 
 /* ---- the certificate ---- */
 
-static void format_fingerprint(const uint8_t *md, unsigned n, char *out, size_t cap)
+/* "sha-256 AB:CD:..." (RFC 8122 §5: uppercase hex pairs, colons). */
+static bool format_fingerprint(const uint8_t *md, unsigned n, char *out, size_t cap)
 {
-	size_t at = (size_t)snprintf(out, cap, "sha-256 ");
-	for (unsigned i = 0; i < n && at + 3 < cap; i++)
-		at += (size_t)snprintf(out + at, cap - at, i ? ":%02X" : "%02X", md[i]);
+	int at = snprintf(out, cap, "sha-256 ");
+	return at > 0 && (size_t)at < cap &&
+	       OPENSSL_buf2hexstr_ex(out + at, cap - (size_t)at, NULL, md, n, ':') == 1;
 }
 
 static X509 *self_signed(EVP_PKEY *key)
@@ -99,9 +101,9 @@ sbc_dtls_ctx *sbc_dtls_ctx_new(void)
 	X509 *cert = key ? self_signed(key) : NULL;
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
-	if (!c || !cert || X509_digest(cert, EVP_sha256(), md, &mdlen) != 1)
+	if (!c || !cert || X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
+	    !format_fingerprint(md, mdlen, c->fingerprint, sizeof c->fingerprint))
 		goto fail;
-	format_fingerprint(md, mdlen, c->fingerprint, sizeof c->fingerprint);
 	c->ssl_ctx = SSL_CTX_new(DTLS_method());
 	if (!c->ssl_ctx || SSL_CTX_use_certificate(c->ssl_ctx, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(c->ssl_ctx, key) != 1 ||
@@ -150,36 +152,16 @@ static const EVP_MD *hash_by_name(const char *name, size_t n)
 	return NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool parse_fingerprint(sbc_dtls *d, const char *text)
 {
 	const char *sp = strchr(text, ' ');
-	if (!sp || !(d->md = hash_by_name(text, (size_t)(sp - text))))
+	size_t n = 0;
+	if (!sp || !(d->md = hash_by_name(text, (size_t)(sp - text))) ||
+	    OPENSSL_hexstr2buf_ex(d->fp, sizeof d->fp, &n, sp + 1, ':') != 1) {
+		ERR_clear_error();
 		return false;
-	const char *p = sp + 1;
-	unsigned n = 0;
-	while (*p) {
-		int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
-		if (lo < 0 || n == FP_MAX)
-			return false;
-		d->fp[n++] = (uint8_t)(hi << 4 | lo);
-		p += 2;
-		if (*p == ':')
-			p++;
-		else if (*p)
-			return false;
 	}
-	return n == (unsigned)EVP_MD_get_size(d->md);
+	return n == (size_t)EVP_MD_get_size(d->md);
 }
 
 static bool cert_matches(const sbc_dtls *d, X509 *cert)

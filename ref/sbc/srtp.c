@@ -3,6 +3,7 @@
  * a=crypto line (RFC 4568 §9.1) that carries a key in SDP. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -149,6 +150,52 @@ int sbc_srtp_unprotect(sbc_srtp *x, bool rtcp, uint8_t *buf, size_t *len)
 	if (st == srtp_err_status_ok)
 		*len = (size_t)n;
 	return st;
+}
+
+/* ---- the public wrapper (sbc.h) ---- */
+
+_Static_assert(IL_SBC_SRTP_MAX_TRAILER == SRTP_MAX_TRAILER_LEN, "trailer size");
+
+struct il_sbc_srtp {
+	sbc_srtp x;
+};
+
+il_sbc_srtp *il_sbc_srtp_new(const char *suite, const uint8_t *key, bool inbound)
+{
+	int id = suite ? sbc_suite_from_name(suite, strlen(suite)) : SBC_SUITE_NONE;
+	il_sbc_srtp *p = id != SBC_SUITE_NONE && key ? calloc(1, sizeof *p) : NULL;
+	if (p && sbc_srtp_set(&p->x, id, key, inbound) != 0) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+void il_sbc_srtp_free(il_sbc_srtp *p)
+{
+	if (!p)
+		return;
+	sbc_srtp_clear(&p->x);
+	free(p);
+}
+
+static int result_of(int st)
+{
+	if (st == srtp_err_status_ok)
+		return IL_SBC_SRTP_OK;
+	if (st == srtp_err_status_replay_fail || st == srtp_err_status_replay_old)
+		return IL_SBC_SRTP_REPLAY;
+	return st == srtp_err_status_auth_fail ? IL_SBC_SRTP_AUTH : IL_SBC_SRTP_ERROR;
+}
+
+int il_sbc_srtp_protect(il_sbc_srtp *p, bool rtcp, uint8_t *buf, size_t *len, size_t cap)
+{
+	return result_of(sbc_srtp_protect(&p->x, rtcp, buf, len, cap));
+}
+
+int il_sbc_srtp_unprotect(il_sbc_srtp *p, bool rtcp, uint8_t *buf, size_t *len)
+{
+	return result_of(sbc_srtp_unprotect(&p->x, rtcp, buf, len));
 }
 
 /* ---- a=crypto (RFC 4568 §9.1) ----

@@ -294,4 +294,18 @@ enum il_sbc_dtls_state {
 };
 const char *il_sbc_dtls_state_name(int state);
 
+/* One direction of SRTP and SRTCP (RFC 3711) as the bridge runs it
+ * (libsrtp2), for the far ends that the simulator and the fuzzers play.
+ * suite: the SDES name ("AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
+ * "AEAD_AES_128_GCM"); key: master key || salt (30 or 28 bytes). NULL
+ * when the suite is unknown or this libsrtp2 cannot run it. */
+typedef struct il_sbc_srtp il_sbc_srtp;
+#define IL_SBC_SRTP_MAX_TRAILER 144 /* what protect may add (tag and MKI) */
+enum il_sbc_srtp_result { IL_SBC_SRTP_OK = 0, IL_SBC_SRTP_AUTH, IL_SBC_SRTP_REPLAY, IL_SBC_SRTP_ERROR };
+il_sbc_srtp *il_sbc_srtp_new(const char *suite, const uint8_t *key, bool inbound);
+void il_sbc_srtp_free(il_sbc_srtp *x);
+/* In place; protect needs cap >= *len + IL_SBC_SRTP_MAX_TRAILER. */
+int il_sbc_srtp_protect(il_sbc_srtp *x, bool rtcp, uint8_t *buf, size_t *len, size_t cap);
+int il_sbc_srtp_unprotect(il_sbc_srtp *x, bool rtcp, uint8_t *buf, size_t *len);
+
 #endif
