@@ -85,6 +85,13 @@ static void peer_free(peer *p)
 	SSL_CTX_free(p->ctx);
 }
 
+static void done(t_ctx *t, peer *p)
+{
+	t_free(t);
+	free(t);
+	peer_free(p);
+}
+
 /* Whatever the peer wrote, as one datagram to the bridge's leg B. */
 static void peer_flush(t_ctx *t, peer *p)
 {
@@ -229,9 +236,7 @@ static void test_sdp_toward_and_from_the_dtls_leg(void **state)
 	assert_int_equal(t_srtp_rtp(t, 1, &pp, early, 1, SSRC_P), IL_SBC_DGRAM_DROPPED);
 	assert_int_equal(t_leg(t, 1).dropped[IL_SBC_DROP_SRTP_NO_KEY], 1);
 	srtp_dealloc(early);
-	t_free(t);
-	free(t);
-	peer_free(&p);
+	done(t, &p);
 }
 
 static void test_handshake_bridge_as_server_then_srtp_both_ways(void **state)
@@ -259,9 +264,7 @@ static void test_handshake_bridge_as_server_then_srtp_both_ways(void **state)
 	assert_string_equal(got, want);
 	media_both_ways(t, &p, true);
 	assert_int_equal(t_count_events(t, IL_SBC_EV_DTLS_FAILED), 0);
-	t_free(t);
-	free(t);
-	peer_free(&p);
+	done(t, &p);
 }
 
 static void test_handshake_bridge_as_client_with_retransmission(void **state)
@@ -296,9 +299,7 @@ static void test_handshake_bridge_as_client_with_retransmission(void **state)
 			    "dtls-srtp client AES_CM_128_HMAC_SHA1_80");
 	assert_true(il_sbc_session_next_deadline(t->s) > t->now + 1000); /* no DTLS timer */
 	media_both_ways(t, &p, false);
-	t_free(t);
-	free(t);
-	peer_free(&p);
+	done(t, &p);
 }
 
 static void test_wrong_fingerprint_fails_the_handshake(void **state)
@@ -333,9 +334,7 @@ static void test_wrong_fingerprint_fails_the_handshake(void **state)
 	assert_int_equal(t_leg(t, 0).dropped[IL_SBC_DROP_NO_DESTINATION], 1);
 	assert_int_equal(t_leg(t, 1).tx_packets + t_leg(t, 0).tx_packets, 0);
 	srtp_dealloc(s);
-	t_free(t);
-	free(t);
-	peer_free(&p);
+	done(t, &p);
 }
 
 /* On an ICE leg the bridge (ICE-lite, DTLS client here) starts the
@@ -397,9 +396,7 @@ static void test_dtls_on_an_ice_leg_waits_for_the_checked_pair(void **state)
 	assert_int_equal(run_handshake(t, &p, &cursor), 1);
 	assert_int_equal(t_leg(t, 1).dtls_state, IL_SBC_DTLS_CONNECTED);
 	media_both_ways(t, &p, false);
-	t_free(t);
-	free(t);
-	peer_free(&p);
+	done(t, &p);
 }
 
 int main(void)

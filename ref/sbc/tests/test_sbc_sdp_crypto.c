@@ -195,6 +195,19 @@ static void test_answer_role_toward_actpass(void **state)
 	assert_int_equal(il_sbc_session_answer(t->s, IL_SBC_LEG_B, bad, strlen(bad), t->answer_out,
 					       sizeof t->answer_out, t->now, NULL),
 			 IL_SBC_ERR_CRYPTO);
+	/* Nor one whose fingerprint does not parse, or has the wrong length. */
+	static const char *const fps[] = {"sha-256 ZZ:11", "sha-256 AB:CD", "md5 AB:CD", "sha-256"};
+	for (size_t i = 0; i < sizeof fps / sizeof fps[0]; i++) {
+		snprintf(bad, sizeof bad,
+			 "v=0\r\no=- 1 1 IN IP4 198.51.100.30\r\ns=-\r\nc=IN IP4 198.51.100.30\r\n"
+			 "t=0 0\r\nm=audio 6000 UDP/TLS/RTP/SAVPF 0\r\na=fingerprint:%s\r\n"
+			 "a=setup:active\r\n",
+			 fps[i]);
+		assert_int_equal(il_sbc_session_answer(t->s, IL_SBC_LEG_B, bad, strlen(bad),
+						       t->answer_out, sizeof t->answer_out, t->now,
+						       NULL),
+				 IL_SBC_ERR_CRYPTO);
+	}
 	end(t);
 }
 
