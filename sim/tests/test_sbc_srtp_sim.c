@@ -156,6 +156,11 @@ static void test_key_mismatch_is_detected_and_reported(void **state)
 	assert_true(sim_sbc_event_count(c.sbc, IL_SBC_EV_DROPPED) >= la.dropped[IL_SBC_DROP_SRTP_AUTH]);
 	assert_int_equal(il_sbc_session_state(sim_sbc_session(c.sbc)), IL_SBC_STATE_ANSWERED);
 	uint64_t sent = (uint64_t)a->rtp_sent + a->rtcp_sent;
+	print_message("key mismatch: %llu of %llu packets dropped as srtp-auth, %zu srtp-mismatch "
+		      "event(s), leg B %llu without destination\n",
+		      (unsigned long long)la.dropped[IL_SBC_DROP_SRTP_AUTH], (unsigned long long)sent,
+		      sim_sbc_event_count(c.sbc, IL_SBC_EV_SRTP_MISMATCH),
+		      (unsigned long long)lb.dropped[IL_SBC_DROP_NO_DESTINATION]);
 	call_free(&c);
 
 	/* The pcap holds the call: A's SRTP toward the bridge's ports,
