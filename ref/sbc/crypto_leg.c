@@ -57,12 +57,11 @@ sbc_leg_crypto *sbc_leg_crypto_get(sbc_leg *l)
 	return l->crypto;
 }
 
-sbc_session_crypto *sbc_session_crypto_get(il_sbc_session *s)
-{
-	if (!s->crypto)
-		s->crypto = calloc(1, sizeof *s->crypto);
-	return s->crypto;
-}
+/* A packet unprotected or protected lives here until it is forwarded,
+ * within one call of il_sbc_session_handle_datagram: one pair of
+ * buffers per thread, not per session. */
+static _Thread_local uint8_t rx_buf[SBC_CRYPTO_MAX_PACKET];
+static _Thread_local uint8_t tx_buf[SBC_CRYPTO_MAX_PACKET + SRTP_MAX_TRAILER_LEN];
 
 void sbc_crypto_free(il_sbc_session *s)
 {
@@ -75,11 +74,6 @@ void sbc_crypto_free(il_sbc_session *s)
 		sbc_dtls_free(c->dtls);
 		free(c);
 		s->leg[i].crypto = NULL;
-	}
-	if (s->crypto) {
-		sbc_dtls_ctx_free(s->crypto->dtls);
-		free(s->crypto);
-		s->crypto = NULL;
 	}
 }
 
@@ -100,18 +94,17 @@ int sbc_crypto_unprotect(sbc_leg *l, bool rtcp, const uint8_t **data, size_t *le
 			 const il_addr *from)
 {
 	sbc_leg_crypto *c = l->crypto;
-	sbc_session_crypto *sc = sbc_session_crypto_get(l->s);
-	if (!c->rx.ctx || !sc)
+	if (!c->rx.ctx)
 		return IL_SBC_DROP_SRTP_NO_KEY;
 	if (*len > SBC_CRYPTO_MAX_PACKET)
 		return IL_SBC_DROP_NOT_MEDIA;
-	memcpy(sc->rx_buf, *data, *len);
+	memcpy(rx_buf, *data, *len);
 	size_t n = *len;
-	int st = sbc_srtp_unprotect(&c->rx, rtcp, sc->rx_buf, &n);
+	int st = sbc_srtp_unprotect(&c->rx, rtcp, rx_buf, &n);
 	if (st == srtp_err_status_ok) {
 		c->fail_streak = 0;
 		c->unprotected++;
-		*data = sc->rx_buf;
+		*data = rx_buf;
 		*len = n;
 		return -1;
 	}
@@ -135,15 +128,14 @@ int sbc_crypto_unprotect(sbc_leg *l, bool rtcp, const uint8_t **data, size_t *le
 bool sbc_crypto_protect(sbc_leg *l, bool rtcp, const uint8_t **data, size_t *len)
 {
 	sbc_leg_crypto *c = l->crypto;
-	sbc_session_crypto *sc = sbc_session_crypto_get(l->s);
-	if (!c->tx.ctx || !sc || *len > SBC_CRYPTO_MAX_PACKET)
+	if (!c->tx.ctx || *len > SBC_CRYPTO_MAX_PACKET)
 		return false;
-	memcpy(sc->tx_buf, *data, *len);
+	memcpy(tx_buf, *data, *len);
 	size_t n = *len;
-	if (sbc_srtp_protect(&c->tx, rtcp, sc->tx_buf, &n, sizeof sc->tx_buf) != srtp_err_status_ok)
+	if (sbc_srtp_protect(&c->tx, rtcp, tx_buf, &n, sizeof tx_buf) != srtp_err_status_ok)
 		return false;
 	c->protected_++;
-	*data = sc->tx_buf;
+	*data = tx_buf;
 	*len = n;
 	return true;
 }

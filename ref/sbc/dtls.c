@@ -124,6 +124,20 @@ fail:
 	return NULL;
 }
 
+static sbc_dtls_ctx *shared_ctx;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+
+static void shared_init(void)
+{
+	shared_ctx = sbc_dtls_ctx_new();
+}
+
+sbc_dtls_ctx *sbc_dtls_ctx_shared(void)
+{
+	pthread_once(&shared_once, shared_init);
+	return shared_ctx;
+}
+
 void sbc_dtls_ctx_free(sbc_dtls_ctx *c)
 {
 	if (!c)

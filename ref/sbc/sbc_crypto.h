@@ -67,6 +67,10 @@ typedef struct sbc_dtls_ctx sbc_dtls_ctx;  /* the certificate and SSL_CTX */
  * the fingerprint in the SDP is what binds it). NULL on failure. */
 sbc_dtls_ctx *sbc_dtls_ctx_new(void);
 void sbc_dtls_ctx_free(sbc_dtls_ctx *c);
+/* The bridge's one certificate, made on first use and kept for the
+ * process (RFC 5763 does not ask for one per call; a session then costs
+ * no key generation and no SSL_CTX). NULL when it cannot be made. */
+sbc_dtls_ctx *sbc_dtls_ctx_shared(void);
 /* "sha-256 AB:CD:..." (RFC 8122 §5) */
 const char *sbc_dtls_ctx_fingerprint(const sbc_dtls_ctx *c);
 
@@ -123,16 +127,7 @@ typedef struct sbc_leg_crypto {
 	char text[160];              /* event text */
 } sbc_leg_crypto;
 
-typedef struct sbc_session_crypto {
-	sbc_dtls_ctx *dtls;          /* made when a leg first needs DTLS */
-	/* The lines we add to the SDP being written (il_sdp_line points here). */
-	char lines[SBC_OFFER_SUITES + 2][256];
-	uint8_t rx_buf[SBC_CRYPTO_MAX_PACKET];
-	uint8_t tx_buf[SBC_CRYPTO_MAX_PACKET + SRTP_MAX_TRAILER_LEN];
-} sbc_session_crypto;
-
 sbc_leg_crypto *sbc_leg_crypto_get(sbc_leg *l);  /* allocates; NULL when out of memory */
-sbc_session_crypto *sbc_session_crypto_get(il_sbc_session *s);
 void sbc_crypto_free(il_sbc_session *s);
 
 /* session.c, pass_through: after peer_from_sdp, the peer's crypto ... */

@@ -60,7 +60,6 @@ struct il_sbc_session {
 	uint64_t last_media_ms;  /* the media timeout counts from here */
 	il_sdp_session *sdp;     /* scratch for parse + rewrite */
 	char connected_line[512];
-	struct sbc_session_crypto *crypto; /* buffers, the DTLS certificate; NULL: none */
 };
 
 /* media.c */

@@ -147,15 +147,7 @@ static int setup_of(const char *v)
 	return SBC_SETUP_NONE; /* holdconn, or nonsense */
 }
 
-static sbc_dtls_ctx *dtls_ctx(il_sbc_session *s)
-{
-	sbc_session_crypto *sc = sbc_session_crypto_get(s);
-	if (sc && !sc->dtls)
-		sc->dtls = sbc_dtls_ctx_new();
-	return sc ? sc->dtls : NULL;
-}
-
-static int dtls_from_peer(il_sbc_session *s, sbc_leg *l, const il_sdp_session *sdp,
+static int dtls_from_peer(sbc_leg *l, const il_sdp_session *sdp,
 			  const il_sdp_media *m, bool is_offer)
 {
 	sbc_leg_crypto *c = l->crypto;
@@ -175,7 +167,7 @@ static int dtls_from_peer(il_sbc_session *s, sbc_leg *l, const il_sdp_session *s
 		client = l->ice || sbc_leg_destination(l, &to);
 	else
 		return IL_SBC_ERR_CRYPTO; /* actpass is for offers only; holdconn */
-	sbc_dtls_ctx *ctx = dtls_ctx(s);
+	sbc_dtls_ctx *ctx = sbc_dtls_ctx_shared();
 	if (!ctx)
 		return IL_SBC_ERR_CRYPTO;
 	/* The same fingerprint and role on a re-offer: the same association
@@ -212,7 +204,7 @@ int sbc_crypto_peer_sdp(il_sbc_session *s, sbc_leg *from, const il_sdp_session *
 	c->profile = profile;
 	snprintf(c->proto, sizeof c->proto, "%s", m->proto);
 	int rc = profile == IL_SBC_PROFILE_SDES ? sdes_from_peer(s, from, m, is_offer)
-						: dtls_from_peer(s, from, sdp, m, is_offer);
+						: dtls_from_peer(from, sdp, m, is_offer);
 	if (rc != IL_SBC_OK)
 		leg_plain(from);
 	return rc;
@@ -220,34 +212,37 @@ int sbc_crypto_peer_sdp(il_sbc_session *s, sbc_leg *from, const il_sdp_session *
 
 /* ---- what we write toward a leg ---- */
 
-static int add_line(il_sbc_session *s, il_sdp_media *m, size_t slot, const char *text)
+/* The lines we add live here until pass_through has written the SDP
+ * (il_sdp_line points into them): per thread, not per session. */
+static _Thread_local char added[SBC_OFFER_SUITES + 2][256];
+
+static int add_line(il_sdp_media *m, size_t slot, const char *text)
 {
-	sbc_session_crypto *sc = s->crypto;
-	if (m->line_count == IL_SDP_MAX_LINES || slot >= sizeof sc->lines / sizeof sc->lines[0])
+	if (m->line_count == IL_SDP_MAX_LINES || slot >= sizeof added / sizeof added[0])
 		return IL_SBC_ERR_SPACE;
-	snprintf(sc->lines[slot], sizeof sc->lines[slot], "%s", text);
-	m->lines[m->line_count++] = (il_sdp_line){sc->lines[slot], strlen(sc->lines[slot])};
+	snprintf(added[slot], sizeof added[slot], "%s", text);
+	m->lines[m->line_count++] = (il_sdp_line){added[slot], strlen(added[slot])};
 	return IL_SBC_OK;
 }
 
-static int add_sdes(il_sbc_session *s, il_sdp_media *m, size_t slot, const sbc_sdes *k)
+static int add_sdes(il_sdp_media *m, size_t slot, const sbc_sdes *k)
 {
 	char line[256];
 	if (sbc_sdes_format(k, line, sizeof line) < 0)
 		return IL_SBC_ERR_CRYPTO;
-	return add_line(s, m, slot, line);
+	return add_line(m, slot, line);
 }
 
-static int add_dtls(il_sbc_session *s, il_sdp_media *m, const char *setup)
+static int add_dtls(il_sdp_media *m, const char *setup)
 {
-	sbc_dtls_ctx *ctx = dtls_ctx(s);
+	sbc_dtls_ctx *ctx = sbc_dtls_ctx_shared();
 	if (!ctx)
 		return IL_SBC_ERR_CRYPTO;
 	char line[256];
 	snprintf(line, sizeof line, "a=fingerprint:%s", sbc_dtls_ctx_fingerprint(ctx));
-	int rc = add_line(s, m, 0, line);
+	int rc = add_line(m, 0, line);
 	snprintf(line, sizeof line, "a=setup:%s", setup);
-	return rc == IL_SBC_OK ? add_line(s, m, 1, line) : rc;
+	return rc == IL_SBC_OK ? add_line(m, 1, line) : rc;
 }
 
 static int our_offer(il_sbc_session *s, sbc_leg *to, il_sdp_media *m, int target)
@@ -257,7 +252,7 @@ static int our_offer(il_sbc_session *s, sbc_leg *to, il_sdp_media *m, int target
 		return IL_SBC_ERR_CRYPTO;
 	c->offered_profile = target;
 	if (target == IL_SBC_PROFILE_DTLS)
-		return add_dtls(s, m, "actpass");
+		return add_dtls(m, "actpass");
 	static const int offer_suites[SBC_OFFER_SUITES] = {SBC_SUITE_AES_CM_80, SBC_SUITE_AES_CM_32};
 	if (c->offered_count != SBC_OFFER_SUITES) { /* keys stay across re-offers */
 		for (size_t i = 0; i < SBC_OFFER_SUITES; i++)
@@ -265,7 +260,7 @@ static int our_offer(il_sbc_session *s, sbc_leg *to, il_sdp_media *m, int target
 		c->offered_count = SBC_OFFER_SUITES;
 	}
 	for (size_t i = 0; i < c->offered_count; i++) {
-		int rc = add_sdes(s, m, i, &c->offered[i]);
+		int rc = add_sdes(m, i, &c->offered[i]);
 		if (rc != IL_SBC_OK)
 			return rc;
 	}
@@ -295,15 +290,13 @@ int sbc_crypto_rewrite(il_sbc_session *s, sbc_leg *to, const sbc_leg *from, il_s
 			snprintf(m->proto, sizeof m->proto, "RTP/AVP");
 		return IL_SBC_OK;
 	}
-	if (!sbc_session_crypto_get(s))
-		return IL_SBC_ERR_CRYPTO;
 	if (!is_offer) {
 		/* The answer's proto is the offer's (RFC 3264 §6.1). */
 		sbc_leg_crypto *c = to->crypto;
 		snprintf(m->proto, sizeof m->proto, "%s", c->proto);
 		if (target == IL_SBC_PROFILE_SDES)
-			return add_sdes(s, m, 0, &c->our_sdes);
-		return add_dtls(s, m, c->we_client ? "active" : "passive");
+			return add_sdes(m, 0, &c->our_sdes);
+		return add_dtls(m, c->we_client ? "active" : "passive");
 	}
 	if (target != source)
 		snprintf(m->proto, sizeof m->proto, "%s",
