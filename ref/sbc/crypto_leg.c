@@ -88,6 +88,11 @@ bool sbc_crypto_dtls_leg(const sbc_leg *l)
 	return l->crypto && l->crypto->profile == IL_SBC_PROFILE_DTLS && l->crypto->dtls;
 }
 
+bool sbc_crypto_dtls_failed(const sbc_leg *l)
+{
+	return sbc_crypto_dtls_leg(l) && sbc_dtls_state(l->crypto->dtls) == IL_SBC_DTLS_FAILED;
+}
+
 /* ---- SRTP ---- */
 
 int sbc_crypto_unprotect(sbc_leg *l, bool rtcp, const uint8_t **data, size_t *len,

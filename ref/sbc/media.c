@@ -348,7 +348,7 @@ static int handle_stun(sbc_leg *l, unsigned component, const il_addr *local,
 static int handle_dtls(sbc_leg *l, unsigned component, const il_addr *local,
 		       const il_addr *remote, const uint8_t *data, size_t len, uint64_t now_ms)
 {
-	if (!sbc_crypto_dtls_leg(l) || component != 1)
+	if (!sbc_crypto_dtls_leg(l) || component != 1 || sbc_crypto_dtls_failed(l))
 		return drop(l, component, IL_SBC_DROP_DTLS, remote);
 	int reason = -1;
 	if (l->ice)

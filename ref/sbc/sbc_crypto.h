@@ -140,6 +140,7 @@ int sbc_crypto_rewrite(il_sbc_session *s, sbc_leg *to, const sbc_leg *from, il_s
 /* media.c: true when the leg's media is SRTP. */
 bool sbc_crypto_srtp_leg(const sbc_leg *l);
 bool sbc_crypto_dtls_leg(const sbc_leg *l);
+bool sbc_crypto_dtls_failed(const sbc_leg *l);  /* its handshake failed: DTLS is dropped */
 /* Authenticates and decrypts *data into the session's buffer: -1 when
  * it passed (*data, *len then the plain packet), else the drop reason. */
 int sbc_crypto_unprotect(sbc_leg *l, bool rtcp, const uint8_t **data, size_t *len,

@@ -71,7 +71,7 @@ enum il_sbc_drop {
 	IL_SBC_DROP_NOT_MEDIA = 0,   /* not STUN, RTP or RTCP (RFC 7983), or malformed */
 	IL_SBC_DROP_STUN_NOT_ICE,    /* STUN on a leg that does not speak ICE */
 	IL_SBC_DROP_STUN_INVALID,    /* the ICE agent dropped it (malformed, unknown base) */
-	IL_SBC_DROP_DTLS,            /* DTLS is not terminated here (yet) */
+	IL_SBC_DROP_DTLS,            /* DTLS on a leg that is not DTLS-SRTP, or whose handshake failed */
 	IL_SBC_DROP_NOT_NEGOTIATED,  /* no SDP from this leg yet */
 	IL_SBC_DROP_NOT_FITTING,     /* before latching: payload type not in the SDP, bad RTCP */
 	IL_SBC_DROP_STRICT_SOURCE,   /* strict mode: not the SDP address */

@@ -333,6 +333,11 @@ static void test_wrong_fingerprint_fails_the_handshake(void **state)
 	assert_int_equal(t_leg(t, 1).dropped[IL_SBC_DROP_SRTP_NO_KEY], 1);
 	assert_int_equal(t_leg(t, 0).dropped[IL_SBC_DROP_NO_DESTINATION], 1);
 	assert_int_equal(t_leg(t, 1).tx_packets + t_leg(t, 0).tx_packets, 0);
+	/* The peer's DTLS after the failure is dropped, counted. */
+	uint8_t again[40] = {22, 0xfe, 0xfd};
+	uint64_t before = t_leg(t, 1).dropped[IL_SBC_DROP_DTLS];
+	assert_int_equal(t_rx(t, &t->leg[1].bind, &pp, again, sizeof again), IL_SBC_DGRAM_DROPPED);
+	assert_int_equal(t_leg(t, 1).dropped[IL_SBC_DROP_DTLS], before + 1);
 	srtp_dealloc(s);
 	done(t, &p);
 }
