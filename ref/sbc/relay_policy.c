@@ -176,6 +176,12 @@ static const rule *find(const il_sbc_policy *p, int scope, const char *name)
 	return NULL;
 }
 
+int il_sbc_relay_flag_from_ng(const char *ice_value)
+{
+	return ice_value && !strcmp(ice_value, "force-relay") ? IL_SBC_RELAY_FLAG_ON
+							       : IL_SBC_RELAY_FLAG_UNSET;
+}
+
 bool il_sbc_policy_force_relay(const il_sbc_policy *p, const char *tenant, const char *user,
 			       int session_flag, const char **why)
 {

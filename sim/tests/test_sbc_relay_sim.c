@@ -61,7 +61,8 @@ static int nat_side(il_sim *sim, int inet, const char *name, const char *preset,
 	return host;
 }
 
-static void world_build(world *w, uint64_t seed, bool capture)
+/* password: the bridge's for the TURN server (SIM_TURN_PASSWORD is right). */
+static void world_build(world *w, uint64_t seed, bool capture, const char *password)
 {
 	memset(w, 0, sizeof *w);
 	w->sim = il_sim_new(seed);
@@ -102,7 +103,7 @@ static void world_build(world *w, uint64_t seed, bool capture)
 	cfg.advertised = w->sbc_ip;
 	cfg.turn_server = w->turn_addr;
 	cfg.turn_username = SIM_TURN_USER;
-	cfg.turn_password = SIM_TURN_PASSWORD;
+	cfg.turn_password = password;
 	/* The policy says so for this tenant; the session flag is unset. */
 	il_sbc_policy *policy = il_sbc_policy_new();
 	assert_int_equal(il_sbc_policy_add_line(policy, "force-relay tenant=acme", NULL, 0), 0);
@@ -245,7 +246,7 @@ static void test_force_relay_call_never_sends_from_the_bridge_to_the_browser(voi
 {
 	(void)state;
 	world w;
-	world_build(&w, 11, true);
+	world_build(&w, 11, true, SIM_TURN_PASSWORD);
 	il_addr relayed;
 	world_call(&w, &relayed);
 	il_sim_run_until(w.sim, 10 * SEC);
@@ -308,19 +309,7 @@ static void test_force_relay_allocation_failure_fails_the_offer(void **state)
 {
 	(void)state;
 	world w;
-	world_build(&w, 12, false);
-	sim_sbc_free(w.sbc);
-	il_sbc_config cfg;
-	il_sbc_config_defaults(&cfg);
-	cfg.advertised = w.sbc_ip;
-	cfg.turn_server = w.turn_addr;
-	cfg.turn_username = SIM_TURN_USER;
-	cfg.turn_password = "not-the-password";
-	il_sbc_leg_config legs[2] = {
-		{.bind = {.port = 40000}},
-		{.bind = {.port = 40002}, .ice = true, .rtcp_mux = true, .force_relay = true}};
-	w.sbc = sim_sbc_new(w.sim, w.sbc_host, &cfg, legs);
-	assert_non_null(w.sbc);
+	world_build(&w, 12, false, "not-the-password");
 	il_sim_run_until(w.sim, 500 * MS);
 	assert_int_equal(sim_sbc_event_count(w.sbc, IL_SBC_EV_RELAY_FAILED), 1);
 	char offer[4096], offer_b[4096] = "";

@@ -75,6 +75,12 @@ enum il_sbc_relay_flag {
 	IL_SBC_RELAY_FLAG_ON = 1,     /* e.g. ng "ICE": "force-relay" */
 };
 
+/* The session flag from the value of rtpengine's ng "ICE" key (what a
+ * SIP proxy's rtpengine module sends): "force-relay" is ON; anything
+ * else (NULL, "force", "remove", "default", "optional") says nothing
+ * about relaying: UNSET. */
+int il_sbc_relay_flag_from_ng(const char *ice_value);
+
 /* Whether a call's ICE leg is force-relayed. tenant and user may be NULL
  * (unknown). why (may be NULL) gets "session", "user", "tenant" or
  * "default": which level decided. p may be NULL (no rules). */

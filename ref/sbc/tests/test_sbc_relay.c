@@ -396,6 +396,30 @@ static void test_checks_and_media_go_only_through_the_relay(void **state)
 	il_turn_server_free(w->srv);
 }
 
+/* The browser offers: the answer toward it is the relayed one. */
+static void test_answer_toward_a_relayed_offerer(void **state)
+{
+	(void)state;
+	tw *w = world(TURN_PASS, true);
+	int n = il_sbc_session_offer(w->t.s, IL_SBC_LEG_B, WEB_ANSWER, strlen(WEB_ANSWER),
+				     w->t.offer_out, sizeof w->t.offer_out, w->t.now, NULL);
+	assert_true(n > 0);
+	assert_null(strstr(w->t.offer_out, "a=candidate")); /* toward the phone: no ICE */
+	pump(w);
+	assert_int_equal(t_leg(&w->t, 1).relay_permissions, 1);
+	n = il_sbc_session_answer(w->t.s, IL_SBC_LEG_A, PHONE_OFFER, strlen(PHONE_OFFER),
+				  w->t.answer_out, sizeof w->t.answer_out, w->t.now, NULL);
+	assert_true(n > 0);
+	const char *a = w->t.answer_out;
+	assert_int_equal(count_lines(a, "a=candidate:"), 1);
+	assert_non_null(strstr(a, " 198.51.100.1 49152 typ relay "));
+	assert_non_null(strstr(a, "c=IN IP4 198.51.100.1\r\n"));
+	assert_null(strstr(a, "typ host"));
+	assert_null(strstr(a, "203.0.113.10"));
+	assert_leg_b_sends_only_to_turn(w);
+	world_free(w);
+}
+
 static void test_direct_traffic_on_the_relayed_leg_is_dropped(void **state)
 {
 	(void)state;
@@ -477,6 +501,12 @@ static void test_policy_most_specific_wins(void **state)
 	assert_false(il_sbc_policy_force_relay(p, "other", "dave", IL_SBC_RELAY_FLAG_UNSET, &why));
 	assert_string_equal(why, "default");
 	assert_false(il_sbc_policy_force_relay(NULL, NULL, NULL, IL_SBC_RELAY_FLAG_UNSET, &why));
+	/* The ng protocol's ICE=force-relay is the session flag. */
+	assert_int_equal(il_sbc_relay_flag_from_ng("force-relay"), IL_SBC_RELAY_FLAG_ON);
+	assert_int_equal(il_sbc_relay_flag_from_ng("force"), IL_SBC_RELAY_FLAG_UNSET);
+	assert_int_equal(il_sbc_relay_flag_from_ng(NULL), IL_SBC_RELAY_FLAG_UNSET);
+	assert_true(il_sbc_policy_force_relay(p, "acme", "bob", il_sbc_relay_flag_from_ng("force-relay"),
+					      NULL));
 	/* A later rule for the same name replaces the earlier one. */
 	assert_int_equal(il_sbc_policy_add_line(p, "no-force-relay tenant=acme", err, sizeof err), 0);
 	assert_false(il_sbc_policy_force_relay(p, "acme", "alice", IL_SBC_RELAY_FLAG_UNSET, NULL));
@@ -515,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_unreachable_turn_server_fails_the_offer),
 		cmocka_unit_test(test_refreshes_are_scheduled_on_the_session_timer),
 		cmocka_unit_test(test_checks_and_media_go_only_through_the_relay),
+		cmocka_unit_test(test_answer_toward_a_relayed_offerer),
 		cmocka_unit_test(test_direct_traffic_on_the_relayed_leg_is_dropped),
 		cmocka_unit_test(test_relayed_leg_without_ice_is_refused),
 		cmocka_unit_test(test_force_relay_needs_an_ice_leg_and_a_server),
