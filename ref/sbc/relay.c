@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "icelab/peer_policy.h"
 #include "icelab/sbc_relay.h"
 #include "icelab/turn_client.h"
 #include "sbc_internal.h"
@@ -224,6 +225,11 @@ static void permit(sbc_relay *r, const il_addr *peer, uint64_t now_ms)
 	static const uint8_t zero[16];
 	if (peer->family != r->relayed.family ||
 	    !memcmp(peer->ip, zero, peer->family == IL_AF_INET ? 4 : 16))
+		return;
+	/* A private or loopback candidate (the browser's host address) is
+	 * out of our public relay's reach, and a server following RFC 8656
+	 * §21.2.2 refuses it (403): ask only in labs. */
+	if (il_addr_is_private(peer) && !r->l->s->cfg.allow_private_advertised)
 		return;
 	if (il_turn_client_has_permission(r->turn, peer))
 		return;

@@ -15,8 +15,9 @@
  *   and one candidate, typ relay (raddr 0.0.0.0 rport 0: our own
  *   addresses stay private), ICE-lite, rtcp-mux;
  * - the peer's SDP candidates and c= address get permissions (§9), one
- *   request per IP so a refused one (a private address) does not sink
- *   the others; the ICE-lite agent's only local candidate is the relayed
+ *   request per IP so a refused one does not sink the others; private
+ *   and loopback IPs are skipped (a public relay cannot reach them)
+ *   unless cfg.allow_private_advertised (labs); the ICE-lite agent's only local candidate is the relayed
  *   one, so checks arrive through the relay (Data indications or
  *   ChannelData) and are answered through it; the selected pair gets a
  *   channel (§12) and media then flows as ChannelData;

@@ -344,9 +344,23 @@ static void test_checks_and_media_go_only_through_the_relay(void **state)
 	tw *w = world(TURN_PASS, true);
 	t_negotiate(&w->t);
 	pump(w);
-	/* The srflx IP got its permission; the private host IP was refused
-	 * by the server's peer policy and did not take the other down. */
+	/* The srflx IP got its permission; the private host IP was not
+	 * asked for (the server would refuse it). */
 	assert_int_equal(t_leg(&w->t, 1).relay_permissions, 1);
+	size_t asked = 0;
+	for (size_t i = 0; i < w->t.sent_count; i++) {
+		il_stun_msg m;
+		if (stun_type(w->t.sent[i].data, w->t.sent[i].len) != 0x0008 || /* CreatePermission */
+		    il_stun_decode(w->t.sent[i].data, w->t.sent[i].len, &m, NULL) != IL_STUN_OK)
+			continue;
+		const il_stun_attr *pa = il_stun_msg_find(&m, IL_ATTR_XOR_PEER_ADDRESS);
+		il_addr peer;
+		assert_non_null(pa);
+		assert_int_equal(il_stun_attr_get_addr(&m, pa, &peer), IL_STUN_OK);
+		assert_memory_equal(peer.ip, w->web.ip, 4); /* never 192.168.2.20 */
+		asked++;
+	}
+	assert_true(asked >= 1);
 	uint8_t buf[512];
 	char user[600];
 	snprintf(user, sizeof user, "%s:%s", w->t.ufrag_b, WEB_UFRAG);
