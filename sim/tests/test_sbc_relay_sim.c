@@ -167,6 +167,8 @@ static void world_call(world *w, il_addr *relayed)
 	assert_non_null(strstr(offer_b, "typ relay"));
 	assert_non_null(strstr(offer_b, "c=IN IP4 185.10.0.10\r\n"));
 	assert_null(strstr(offer_b, "203.0.113.10"));
+	const char *cand = strstr(offer_b, "a=candidate:");
+	print_message("offer toward the browser: %.*s\n", (int)strcspn(cand, "\r\n"), cand);
 	assert_true(sim_ice_ua_answer(w->web, offer_b, answer_b, sizeof answer_b) > 0);
 	assert_non_null(strstr(answer_b, "typ srflx"));
 	n = sim_sbc_answer(w->sbc, IL_SBC_LEG_B, answer_b, answer, sizeof answer);
