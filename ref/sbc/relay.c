@@ -91,6 +91,10 @@ static void turn_event(void *user, const il_turn_client_event *ev)
 		/* The leg goes silent: media never falls back to a host path. */
 		relay_fail(r, "allocation lost", ev);
 		break;
+	case IL_TURN_CLIENT_EV_RELEASED:
+		r->state = IL_SBC_RELAY_FAILED;
+		snprintf(r->error, sizeof r->error, "force-relay: released (the session ended)");
+		break;
 	case IL_TURN_CLIENT_EV_PERMISSION_OK:
 		r->permissions++;
 		break;
@@ -294,6 +298,12 @@ void sbc_relay_selected(sbc_leg *l, const il_addr *remote)
 
 /* ---- timers and query ---- */
 
+static bool ended_unreleased(const il_sbc_session *s, const sbc_relay *r)
+{
+	return s->state == IL_SBC_STATE_ENDED && r->state == IL_SBC_RELAY_READY &&
+	       il_turn_client_get_state(r->turn) == IL_TURN_CLIENT_ALLOCATED;
+}
+
 void sbc_relay_timer(il_sbc_session *s, uint64_t now_ms)
 {
 	for (int i = 0; i < 2; i++) {
@@ -301,6 +311,10 @@ void sbc_relay_timer(il_sbc_session *s, uint64_t now_ms)
 		if (!r)
 			continue;
 		r->now_ms = now_ms;
+		/* A dead call gives its relayed address back (RFC 8656 §8.1)
+		 * rather than refreshing it for nobody. */
+		if (ended_unreleased(s, r))
+			il_turn_client_release(r->turn, now_ms);
 		il_turn_client_timer(r->turn, now_ms);
 	}
 }
@@ -313,6 +327,8 @@ uint64_t sbc_relay_next_deadline(const il_sbc_session *s)
 		if (!r)
 			continue;
 		uint64_t t = il_turn_client_next_deadline(r->turn);
+		if (ended_unreleased(s, r))
+			t = 0; /* due now: the release (sbc_relay_timer) */
 		if (t < d)
 			d = t;
 	}

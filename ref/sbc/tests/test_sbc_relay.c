@@ -338,6 +338,27 @@ static void test_refreshes_are_scheduled_on_the_session_timer(void **state)
 	world_free(w);
 }
 
+/* A call that dies (media timeout) gives its relayed address back. */
+static void test_ended_call_releases_its_allocation(void **state)
+{
+	(void)state;
+	tw *w = world(TURN_PASS, true);
+	t_negotiate(&w->t);
+	pump(w);
+	uint16_t types[256];
+	size_t n = 0;
+	run_until(w, w->t.now + 61000, types, &n, 256); /* the 60 s media timeout, then more */
+	assert_int_equal(il_sbc_session_state(w->t.s), IL_SBC_STATE_ENDED);
+	assert_true(has_type(types, n, 0x0004)); /* Refresh with LIFETIME 0 */
+	assert_int_equal(t_leg(&w->t, 1).relay_state, IL_SBC_RELAY_FAILED);
+	assert_non_null(strstr(il_sbc_session_relay_error(w->t.s, 1), "released"));
+	/* Nothing more is scheduled for the relay. */
+	size_t sent = w->t.sent_count;
+	run_until(w, w->t.now + 700000, types, &n, 256);
+	assert_int_equal(w->t.sent_count, sent);
+	world_free(w);
+}
+
 static void test_checks_and_media_go_only_through_the_relay(void **state)
 {
 	(void)state;
@@ -558,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_allocation_refused_fails_the_offer),
 		cmocka_unit_test(test_unreachable_turn_server_fails_the_offer),
 		cmocka_unit_test(test_refreshes_are_scheduled_on_the_session_timer),
+		cmocka_unit_test(test_ended_call_releases_its_allocation),
 		cmocka_unit_test(test_checks_and_media_go_only_through_the_relay),
 		cmocka_unit_test(test_answer_toward_a_relayed_offerer),
 		cmocka_unit_test(test_direct_traffic_on_the_relayed_leg_is_dropped),
