@@ -102,7 +102,9 @@ static void turn_event(void *user, const il_turn_client_event *ev)
 		r->channels++;
 		break;
 	default:
-		break; /* a refused permission (a private peer IP) or channel: Send indications */
+		/* Refused: a channel (Send indications go on), or a
+		 * permission (that peer stays out of reach). */
+		break;
 	}
 }
 
