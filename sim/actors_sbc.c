@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "icelab/sdp.h"
+#include "icelab/stun.h"
 
 #define MEDIA_INTERVAL_US 20000ull
 #define RTCP_INTERVAL_US 1000000ull
@@ -183,6 +184,7 @@ sim_sbc *sim_sbc_new(il_sim *sim, int host, const il_sbc_config *cfg,
 	b->s = il_sbc_session_new(cfg, &lc[0], &lc[1], &cb, now_ms(sim), NULL);
 	if (!b->s)
 		goto fail;
+	sbc_reschedule(b); /* a force-relay leg's allocation is under way */
 	return b;
 fail:
 	sim_sbc_free(b);
@@ -434,6 +436,7 @@ struct sim_ice_ua {
 	il_sim *sim;
 	int sock;
 	il_addr base;
+	il_addr stun_server;     /* family NONE: no Binding asked */
 	il_ice_agent *agent;
 	uint64_t wake_at;
 	bool running;
@@ -493,11 +496,30 @@ static void ua_data(void *user, unsigned stream, unsigned component, const uint8
 	count_media(&((sim_ice_ua *)user)->st, NULL, data, len);
 }
 
+/* The server-reflexive candidate from a Binding success response
+ * (RFC 8489 §14.2 XOR-MAPPED-ADDRESS), as a browser gathers it. */
+static void ua_binding_response(sim_ice_ua *u, const uint8_t *data, size_t len)
+{
+	il_stun_msg msg;
+	if (il_stun_decode(data, len, &msg, NULL) != IL_STUN_OK || msg.method != IL_STUN_BINDING ||
+	    msg.cls != IL_STUN_SUCCESS)
+		return;
+	const il_stun_attr *a = il_stun_msg_find(&msg, IL_ATTR_XOR_MAPPED_ADDRESS);
+	il_ice_candidate c = {.component = 1, .type = IL_ICE_CAND_SRFLX, .base = u->base,
+			      .related = u->base, .server = u->stun_server};
+	if (a && il_stun_attr_get_addr(&msg, a, &c.addr) == IL_STUN_OK)
+		il_ice_agent_add_local_candidate(u->agent, 0, &c, now_ms(u->sim));
+}
+
 static void ua_recv(void *user, il_sim *sim, int sock, const il_addr *from, const uint8_t *data,
 		    size_t len)
 {
 	(void)sock;
 	sim_ice_ua *u = user;
+	if (u->stun_server.family != IL_AF_NONE && il_addr_equal(from, &u->stun_server)) {
+		ua_binding_response(u, data, len);
+		return;
+	}
 	il_ice_agent_handle_datagram(u->agent, &u->base, from, data, len, now_ms(sim));
 	ua_reschedule(u);
 }
@@ -525,8 +547,18 @@ sim_ice_ua *sim_ice_ua_new(il_sim *sim, int host, uint16_t port, uint32_t ssrc)
 		sim_ice_ua_free(u);
 		return NULL;
 	}
-	il_ice_agent_local_end_of_candidates(u->agent, 0, now_ms(sim));
 	return u;
+}
+
+int sim_ice_ua_gather_srflx(sim_ice_ua *u, const il_addr *server)
+{
+	uint8_t buf[64], tid[IL_STUN_TID_LEN];
+	il_sim_rng_bytes(il_sim_get_rng(u->sim), tid, sizeof tid);
+	il_stun_builder b;
+	il_stun_builder_init(&b, buf, sizeof buf, IL_STUN_BINDING, IL_STUN_REQUEST, tid);
+	size_t n = il_stun_builder_finish(&b, NULL);
+	u->stun_server = *server;
+	return n && il_sim_udp_send(u->sim, u->sock, server, buf, n) >= 0 ? 0 : -1;
 }
 
 void sim_ice_ua_free(sim_ice_ua *u)
@@ -558,12 +590,23 @@ int sim_ice_ua_answer(sim_ice_ua *u, const char *offer, char *out, size_t cap)
 		if (m->candidates[i].cand.component == 1)
 			il_ice_agent_add_remote_candidate(u->agent, 0, &m->candidates[i].cand, now);
 	il_ice_agent_remote_end_of_candidates(u->agent, 0, now);
-	char ip[IL_ADDR_STRLEN], cand[512];
+	il_ice_agent_local_end_of_candidates(u->agent, 0, now);
+	char ip[IL_ADDR_STRLEN], cand[1024];
 	il_addr_format_ip(&u->base, ip, sizeof ip);
-	il_sdp_candidate sc;
-	il_sdp_candidate_from_ice(&sc, il_ice_agent_local_candidate(u->agent, 0, 0));
-	if (il_sdp_candidate_write(&sc, cand, sizeof cand) < 0)
-		goto done;
+	size_t at = 0; /* every local candidate: host, and srflx when gathered */
+	for (size_t i = 0; i < il_ice_agent_local_candidate_count(u->agent, 0); i++) {
+		il_sdp_candidate sc;
+		il_sdp_candidate_from_ice(&sc, il_ice_agent_local_candidate(u->agent, 0, i));
+		int w = at + 2 < sizeof cand ? snprintf(cand + at, sizeof cand - at, "a=") : -1;
+		if (w < 0)
+			goto done;
+		at += (size_t)w;
+		w = il_sdp_candidate_write(&sc, cand + at, sizeof cand - at);
+		if (w < 0 || at + (size_t)w + 3 > sizeof cand)
+			goto done;
+		at += (size_t)w;
+		at += (size_t)snprintf(cand + at, sizeof cand - at, "\r\n");
+	}
 	int n = snprintf(out, cap,
 			 "v=0\r\n"
 			 "o=- 3003 1 IN IP4 %s\r\n"
@@ -577,7 +620,7 @@ int sim_ice_ua_answer(sim_ice_ua *u, const char *offer, char *out, size_t cap)
 			 "a=rtcp-mux\r\n"
 			 "a=ice-ufrag:%s\r\n"
 			 "a=ice-pwd:%s\r\n"
-			 "a=%s\r\n"
+			 "%s"
 			 "a=end-of-candidates\r\n",
 			 ip, u->base.port, ip, il_ice_agent_local_ufrag(u->agent, 0),
 			 il_ice_agent_local_pwd(u->agent, 0), cand);

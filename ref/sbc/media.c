@@ -15,7 +15,10 @@ static const char *const drop_names[] = {
 	"not-negotiated",  "not-fitting",    "strict-source",	 "foreign-source",
 	"unchecked-source", "no-destination", "ended",
 	"srtp-auth",	   "srtp-replay",    "srtp-no-key",
+	"not-relayed",
 };
+/* One name per reason, in enum order (the crypto and relay additions meet here). */
+_Static_assert(sizeof drop_names / sizeof drop_names[0] == IL_SBC_DROP_COUNT, "drop names");
 
 const char *il_sbc_drop_name(int reason)
 {
@@ -25,7 +28,10 @@ const char *il_sbc_drop_name(int reason)
 static const char *const event_names[] = {NULL,		   "latched", "source-adopted",
 					  "ice-selected",  "media-connected",
 					  "dropped",	   "timeout",
-					  "dtls-connected", "dtls-failed", "srtp-mismatch"};
+					  "dtls-connected", "dtls-failed", "srtp-mismatch",
+					  "relay-ready",   "relay-failed"};
+_Static_assert(sizeof event_names / sizeof event_names[0] == IL_SBC_EV_RELAY_FAILED + 1,
+	       "event names");
 
 const char *il_sbc_event_name(int type)
 {
@@ -390,11 +396,18 @@ int il_sbc_session_handle_datagram(il_sbc_session *s, const il_addr *local, cons
 			component = 1;
 		else if (il_addr_equal(local, &s->leg[i].rtcp_bind))
 			component = 2;
+		else if (sbc_relay_owns(&s->leg[i], local))
+			component = 1; /* unwrapped by the leg's TURN client (relay.c) */
 		if (component)
 			l = &s->leg[i];
 	}
 	if (!l)
 		return IL_SBC_DGRAM_DROPPED; /* not our port: the driver's business */
+	if (l->relay && !sbc_relay_owns(l, local)) {
+		/* Force-relay: the leg's port hears only our TURN server. */
+		int r = sbc_relay_datagram(l, component, remote, data, len, now_ms);
+		return r >= 0 ? r : drop(l, component, IL_SBC_DROP_NOT_RELAYED, remote);
+	}
 	if (s->state == IL_SBC_STATE_ENDED)
 		return drop(l, component, IL_SBC_DROP_ENDED, remote);
 	if (len == 0)

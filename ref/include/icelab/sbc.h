@@ -64,6 +64,13 @@ enum il_sbc_err {
 	IL_SBC_ERR_LEAK = -7,      /* a private bind address would appear in the SDP */
 	IL_SBC_ERR_ICE = -8,       /* the ICE-lite agent could not be set up */
 	IL_SBC_ERR_CRYPTO = -9,    /* SRTP: no usable a=crypto, a=fingerprint or a=setup */
+	/* Force-relay (ref/sbc/relay.c, sbc_relay.h); a block of their own so
+	 * other additions above do not collide. */
+	IL_SBC_ERR_RELAY = -20,    /* force-relay leg: the TURN allocation failed, or the leg
+	                              cannot be relayed (no ICE, no rtcp-mux):
+	                              il_sbc_session_relay_error says why */
+	IL_SBC_ERR_RELAY_PENDING = -21, /* the allocation is under way: offer again after
+	                                   IL_SBC_EV_RELAY_READY */
 };
 
 /* Why a datagram was dropped (counted per leg, and an event). */
@@ -82,6 +89,7 @@ enum il_sbc_drop {
 	IL_SBC_DROP_SRTP_AUTH,       /* SRTP/SRTCP authentication failed (RFC 3711 §3.3) */
 	IL_SBC_DROP_SRTP_REPLAY,     /* SRTP/SRTCP replayed or too old (RFC 3711 §3.3.2) */
 	IL_SBC_DROP_SRTP_NO_KEY,     /* an SRTP leg without keys yet (DTLS not done) */
+	IL_SBC_DROP_NOT_RELAYED,     /* force-relay leg: not from our TURN server */
 	IL_SBC_DROP_COUNT
 };
 /* "not-media", "stun-not-ice", ... */
@@ -98,6 +106,11 @@ typedef struct il_sbc_config {
 	uint32_t media_timeout_ms;   /* no media from either leg: 60000 */
 	bool send_to_private_sdp;    /* before latching, send to a private SDP address: false */
 	const char *software;        /* SOFTWARE in ICE responses; NULL: none */
+	/* Force-relay (issue #8 §4): our TURN server (UDP) and its long-term
+	 * credentials, used by every leg with leg_config.force_relay. The
+	 * strings must outlive the session. */
+	il_addr turn_server;
+	const char *turn_username, *turn_password;
 } il_sbc_config;
 
 void il_sbc_config_defaults(il_sbc_config *cfg);
@@ -108,6 +121,10 @@ typedef struct il_sbc_leg_config {
 	bool ice;                    /* offers toward this leg carry ICE-lite */
 	bool rtcp_mux;               /* offers toward this leg carry a=rtcp-mux */
 	int profile;                 /* enum il_sbc_profile offered toward this leg */
+	/* Force-relay (sbc_relay.h): this ICE leg offers only a candidate
+	 * relayed by cfg.turn_server, all its traffic goes through it; needs
+	 * ice, and forces rtcp-mux. Set it from il_sbc_policy_force_relay. */
+	bool force_relay;
 } il_sbc_leg_config;
 
 enum il_sbc_event_type {
@@ -122,6 +139,8 @@ enum il_sbc_event_type {
 	IL_SBC_EV_DTLS_FAILED,       /* leg, addr; text: why (fingerprint mismatch, alert) */
 	IL_SBC_EV_SRTP_MISMATCH,     /* leg, addr: many packets failed authentication and
 	                                none passed: the keys differ (reported once) */
+	IL_SBC_EV_RELAY_READY,       /* leg, addr (the relayed address): offers may go */
+	IL_SBC_EV_RELAY_FAILED,      /* leg, text: allocation failed or lost (no fall-back) */
 };
 const char *il_sbc_event_name(int type);
 
@@ -160,6 +179,7 @@ enum il_sbc_datagram {
 	IL_SBC_DGRAM_STUN = 1,       /* handled by the ICE-lite agent */
 	IL_SBC_DGRAM_FORWARDED = 2,  /* RTP or RTCP sent on the other leg */
 	IL_SBC_DGRAM_DTLS = 3,       /* handled by the leg's DTLS-SRTP endpoint */
+	IL_SBC_DGRAM_RELAY = 4,      /* TURN traffic of a force-relay leg's allocation */
 };
 
 /* One leg's view (the `query` of issue #8 §5). rx: from the leg's peer
@@ -187,6 +207,12 @@ typedef struct il_sbc_leg_stats {
 	bool srtp_rx, srtp_tx;       /* SRTP keys in place for each direction */
 	int dtls_state;              /* enum il_sbc_dtls_state */
 	uint64_t srtp_unprotected, srtp_protected;
+	/* Force-relay: advertised is then the relayed address. */
+	bool force_relay;
+	int relay_state;             /* enum il_sbc_relay_state (sbc_relay.h) */
+	il_addr relayed;
+	uint64_t relay_permissions, relay_channels; /* installed (confirmed) */
+	uint64_t relay_unsent;       /* to a peer without a permission yet */
 } il_sbc_leg_stats;
 
 typedef struct il_sbc_session il_sbc_session;
@@ -246,6 +272,9 @@ typedef struct il_sbc_sdp_params {
 	 * an attribute line naming one is dropped (s= becomes "s=-"). */
 	il_addr forbidden[IL_SBC_MAX_FORBIDDEN];
 	size_t forbidden_count;
+	/* ice: the candidate is typ relay on advertised:port (force-relay),
+	 * raddr 0.0.0.0 rport 0, instead of typ host. */
+	bool relay;
 } il_sbc_sdp_params;
 
 /* True when ip may be advertised: public, or allow_private. */
