@@ -19,6 +19,7 @@ enum {
 
 /* Verbs: argv[0] is the verb's name. */
 int cmd_stun(int argc, char **argv);
+int il_cmd_ng(int argc, char **argv); /* cli/ng_cmd.c */
 
 /* One line "icelab <what>: <message>" on stderr. */
 void cli_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

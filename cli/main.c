@@ -22,6 +22,7 @@ static const verb verbs[] = {
 	{"sim", il_cmd_sim, "run NAT-simulator scenarios and matrices"},
 	{"pcap", il_cmd_pcap, "analyse and replay captures"},
 	{"stun", cmd_stun, "decode / encode / verify single STUN messages"},
+	{"ng", il_cmd_ng, "send one rtpengine ng command (to serve --sbc) and print the reply"},
 };
 
 static void usage(FILE *f)

@@ -38,6 +38,7 @@ static void usage(FILE *f)
 	      "(conf/icelab-serve.conf documents them); flags override the file.\n"
 	      "SIGHUP reloads users, secrets, peer policy, external addresses, quotas and\n"
 	      "lifetimes without dropping allocations; SIGTERM stops.\n"
+	      "`icelab serve --sbc --help`: the SBC media bridge (rtpengine's ng protocol).\n"
 	      "\n"
 	      "options:\n",
 	      f);
@@ -196,6 +197,8 @@ static int rotate_secret(const il_io_config *cfg, const char *tenant)
 
 int il_cmd_serve(int argc, char **argv)
 {
+	if (il_serve_wants_sbc(argc, argv))
+		return il_cmd_serve_sbc(argc, argv);
 	serve_args a = {.argc = argc, .argv = argv, .longopts = build_longopts()};
 	if (!a.longopts)
 		return CLI_USAGE;

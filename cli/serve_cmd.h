@@ -6,4 +6,9 @@
  * 2 on bad usage, a bad configuration, or sockets/TLS that cannot be set up. */
 int il_cmd_serve(int argc, char **argv);
 
+/* `icelab serve --sbc` (cli/serve_sbc.c): the SBC bridge and its ng socket. */
+#include <stdbool.h>
+bool il_serve_wants_sbc(int argc, char **argv);
+int il_cmd_serve_sbc(int argc, char **argv);
+
 #endif

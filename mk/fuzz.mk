@@ -13,6 +13,7 @@ FUZZ_CC ?= clang
 FUZZ_AFL_CC ?= afl-clang-fast
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_SMOKE_RUNS ?= 3000000
+FUZZ_TARGETS += ng_bencode
 
 FUZZ_CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wvla -g -D_GNU_SOURCE \
 	-Iref/include -Ifuzz -MMD -MP -fno-omit-frame-pointer

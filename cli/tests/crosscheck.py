@@ -1008,6 +1008,10 @@ def check_exit_codes(binary, valid, malformed, fails):
         ["stun", "frobnicate"],
         ["frobnicate"],
         ["probe"], ["check", "--bogus"], ["sim"], ["pcap"], ["serve", "--bogus"],
+        ["serve", "--sbc", "--bogus"], ["serve", "--sbc"],
+        ["serve", "--sbc", "--advertised", "1.2.3.4", "--port-min", "0"],
+        ["ng"], ["ng", "127.0.0.1:1"], ["ng", "nohost", "ping"], ["ng", "--bogus"],
+        ["ng", "127.0.0.1:1", "offer", "novalue"],
     ]
     for args in usage:
         rc, out, err = run(binary, args, "")
@@ -1016,7 +1020,7 @@ def check_exit_codes(binary, valid, malformed, fails):
         else:
             n += 1
     for args in (["--help"], ["--version"], ["stun", "--help"], ["stun", "decode", "--help"],
-                 ["stun", "encode", "--help"]):
+                 ["stun", "encode", "--help"], ["ng", "--help"], ["serve", "--sbc", "--help"]):
         rc, out, err = run(binary, args, "")
         if rc != 0 or not out or err:
             fails.add("%s: exit %d" % (args, rc))

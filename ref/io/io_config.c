@@ -5,6 +5,8 @@
  * (ARCHITECTURE.md "Errors and bad input"). */
 #include "icelab/io.h"
 
+#include "io_internal.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -124,9 +126,8 @@ const il_io_option *il_io_config_option_find(const char *name)
 	return id < 0 ? NULL : &options[id];
 }
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t err_len, const char *fmt, ...)
+/* Shared by the driver's configuration readers (io_internal.h). */
+int io_fail(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -229,7 +230,7 @@ static int parse_uint(const char *v, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
-static int parse_ip(const char *v, il_addr *out)
+int io_parse_ip(const char *v, il_addr *out)
 {
 	memset(out, 0, sizeof *out);
 	char buf[INET6_ADDRSTRLEN + 2];
@@ -253,7 +254,7 @@ static int parse_ip(const char *v, il_addr *out)
 	return -1;
 }
 
-static int parse_bool(const char *v, bool *out)
+int io_parse_bool(const char *v, bool *out)
 {
 	if (!v || !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1")) {
 		*out = true;
@@ -269,7 +270,7 @@ static int parse_bool(const char *v, bool *out)
 static int set_string(char *dst, size_t cap, const char *v, char *err, size_t err_len)
 {
 	if (strlen(v) >= cap)
-		return fail(err, err_len, "value longer than %zu bytes", cap - 1);
+		return io_fail(err, err_len, "value longer than %zu bytes", cap - 1);
 	memcpy(dst, v, strlen(v) + 1);
 	return 0;
 }
@@ -312,11 +313,11 @@ static int parse_user(il_io_tenant *t, const char *v, char *err, size_t err_len)
 {
 	const char *colon = strchr(v, ':');
 	if (!colon || colon == v || !colon[1])
-		return fail(err, err_len, "'%s' is not NAME:PASSWORD", v);
+		return io_fail(err, err_len, "'%s' is not NAME:PASSWORD", v);
 	if (colon - v > 512 || strlen(colon + 1) > 512)
-		return fail(err, err_len, "name or password longer than 512 bytes");
+		return io_fail(err, err_len, "name or password longer than 512 bytes");
 	if (add_user(t, v, (size_t)(colon - v), colon + 1) < 0)
-		return fail(err, err_len, "out of memory");
+		return io_fail(err, err_len, "out of memory");
 	return 0;
 }
 
@@ -325,14 +326,14 @@ static int add_listen(il_io_config *cfg, const char *v, uint8_t kind, char *err,
 {
 	il_addr a;
 	if (il_addr_parse(v, &a) < 0 || a.port == 0)
-		return fail(err, err_len, "'%s' is not ADDR:PORT (\"127.0.0.1:3478\", \"[::1]:3478\")",
+		return io_fail(err, err_len, "'%s' is not ADDR:PORT (\"127.0.0.1:3478\", \"[::1]:3478\")",
 			    v);
 	if (!cfg->listen_given) { /* the first one replaces the defaults */
 		cfg->listen_given = true;
 		cfg->listen_count = 0;
 	}
 	if (cfg->listen_count == IL_IO_MAX_LISTEN)
-		return fail(err, err_len, "more than %d listeners", IL_IO_MAX_LISTEN);
+		return io_fail(err, err_len, "more than %d listeners", IL_IO_MAX_LISTEN);
 	cfg->listen[cfg->listen_count++] =
 		(il_io_listen){.addr = a, .kind = kind, .tenant = (uint8_t)cfg->current_tenant};
 	return 0;
@@ -341,8 +342,8 @@ static int add_listen(il_io_config *cfg, const char *v, uint8_t kind, char *err,
 static int set_family_ip(il_addr *v4, il_addr *v6, const char *v, char *err, size_t err_len)
 {
 	il_addr a;
-	if (parse_ip(v, &a) < 0)
-		return fail(err, err_len, "'%s' is not an IP address", v);
+	if (io_parse_ip(v, &a) < 0)
+		return io_fail(err, err_len, "'%s' is not an IP address", v);
 	*(a.family == IL_AF_INET ? v4 : v6) = a;
 	return 0;
 }
@@ -352,7 +353,7 @@ static int set_u32(uint32_t *dst, const char *v, unsigned long min, unsigned lon
 {
 	unsigned long n;
 	if (parse_uint(v, min, max, &n) < 0)
-		return fail(err, err_len, "'%s' is not a number from %lu to %lu", v ? v : "", min,
+		return io_fail(err, err_len, "'%s' is not a number from %lu to %lu", v ? v : "", min,
 			    max);
 	*dst = (uint32_t)n;
 	return 0;
@@ -380,18 +381,18 @@ int il_io_config_set(il_io_config *cfg, const char *name, const char *value, cha
 {
 	int id = option_id(name);
 	if (id < 0)
-		return fail(err, err_len, "unknown option");
+		return io_fail(err, err_len, "unknown option");
 	const il_io_option *o = &options[id];
 	if (o->cli_only)
-		return fail(err, err_len, "only on the command line");
+		return io_fail(err, err_len, "only on the command line");
 	if (o->has_value && !value)
-		return fail(err, err_len, "needs a value");
+		return io_fail(err, err_len, "needs a value");
 	if (cfg->current_tenant > 0 && !tenant_scoped(id))
-		return fail(err, err_len, "not a per-tenant option (put it before any [tenant])");
+		return io_fail(err, err_len, "not a per-tenant option (put it before any [tenant])");
 	il_io_tenant *t = &cfg->tenants[cfg->current_tenant];
 	bool b = false;
-	if (!o->has_value && parse_bool(value, &b) < 0)
-		return fail(err, err_len, "'%s' is not true or false", value);
+	if (!o->has_value && io_parse_bool(value, &b) < 0)
+		return io_fail(err, err_len, "'%s' is not true or false", value);
 
 	switch (id) {
 	case O_LISTEN:
@@ -410,7 +411,7 @@ int il_io_config_set(il_io_config *cfg, const char *name, const char *value, cha
 		return set_family_ip(&cfg->external_v4, &cfg->external_v6, value, err, err_len);
 	case O_OTHER_ADDRESS:
 		if (il_addr_parse(value, &cfg->other_address) < 0)
-			return fail(err, err_len, "'%s' is not ADDR:PORT", value);
+			return io_fail(err, err_len, "'%s' is not ADDR:PORT", value);
 		return 0;
 	case O_ALLOW_PRIVATE_RELAY:
 		cfg->allow_private_relay = b;
@@ -436,23 +437,23 @@ int il_io_config_set(il_io_config *cfg, const char *name, const char *value, cha
 		else if (!strcmp(value, "1.3"))
 			cfg->tls_min_version = 0x0304;
 		else
-			return fail(err, err_len, "'%s' is not 1.2 or 1.3", value);
+			return io_fail(err, err_len, "'%s' is not 1.2 or 1.3", value);
 		return 0;
 	case O_ALLOW_PEER:
 	case O_DENY_PEER: {
 		il_cidr c;
 		if (il_cidr_parse(value, &c) < 0)
-			return fail(err, err_len, "'%s' is not an address range (\"10.0.0.0/8\")",
+			return io_fail(err, err_len, "'%s' is not an address range (\"10.0.0.0/8\")",
 				    value);
 		int rc = id == O_ALLOW_PEER ? il_peer_policy_allow(&cfg->peers, &c)
 					    : il_peer_policy_deny(&cfg->peers, &c);
 		if (rc < 0)
-			return fail(err, err_len, "more than %d ranges", IL_PEER_POLICY_MAX_RANGES);
+			return io_fail(err, err_len, "more than %d ranges", IL_PEER_POLICY_MAX_RANGES);
 		return 0;
 	}
 	case O_REALM:
 		if (!*value)
-			return fail(err, err_len, "empty realm");
+			return io_fail(err, err_len, "empty realm");
 		return set_string(t->realm, sizeof t->realm, value, err, err_len);
 	case O_USER:
 		return parse_user(t, value, err, err_len);
@@ -495,7 +496,7 @@ int il_io_config_set(il_io_config *cfg, const char *name, const char *value, cha
 		if (!sign)
 			n = strtoull(value, &end, 10);
 		if (sign || errno || *end || (n != 0 && (n < 8000 || n > (1ull << 40))))
-			return fail(err, err_len, "'%s' is not 0 or a number of bits a second from "
+			return io_fail(err, err_len, "'%s' is not 0 or a number of bits a second from "
 				    "8000 to %llu", value, 1ull << 40);
 		cfg->max_bps_per_allocation = n;
 		return 0;
@@ -515,7 +516,7 @@ int il_io_config_set(il_io_config *cfg, const char *name, const char *value, cha
 		return set_string(cfg->software, sizeof cfg->software, value, err, err_len);
 	case O_METRICS:
 		if (il_addr_parse(value, &cfg->metrics) < 0 || cfg->metrics.port == 0)
-			return fail(err, err_len, "'%s' is not ADDR:PORT", value);
+			return io_fail(err, err_len, "'%s' is not ADDR:PORT", value);
 		return 0;
 	case O_LOG_LEVEL: {
 		static const char *const names[] = {"error", "warn", "info", "debug"};
@@ -525,26 +526,26 @@ int il_io_config_set(il_io_config *cfg, const char *name, const char *value, cha
 				return 0;
 			}
 		}
-		return fail(err, err_len, "'%s' is not error, warn, info or debug", value);
+		return io_fail(err, err_len, "'%s' is not error, warn, info or debug", value);
 	}
 	case O_LOG_JSON:
 		cfg->log_json = b;
 		return 0;
 	case O_STATE_DIR:
 		if (!*value)
-			return fail(err, err_len, "empty directory name");
+			return io_fail(err, err_len, "empty directory name");
 		return set_string(cfg->state_dir, sizeof cfg->state_dir, value, err, err_len);
 	case O_REST_TTL:
 		return set_u32(&cfg->rest_ttl_s, value, 60, 30 * 86400, err, err_len);
 	case O_SECRET_GRACE:
 		return set_u32(&cfg->secret_grace_s, value, 0, 365 * 86400, err, err_len);
 	}
-	return fail(err, err_len, "unknown option");
+	return io_fail(err, err_len, "unknown option");
 }
 
 /* ---- the file ---- */
 
-static char *trim(char *s)
+char *io_trim(char *s)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
@@ -558,20 +559,20 @@ static int open_tenant(il_io_config *cfg, const char *name, char *err, size_t er
 {
 	size_t n = strlen(name);
 	if (n == 0 || n >= IL_IO_NAME_MAX)
-		return fail(err, err_len, "tenant name empty or longer than %d bytes",
+		return io_fail(err, err_len, "tenant name empty or longer than %d bytes",
 			    IL_IO_NAME_MAX - 1);
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '_' || c == '.') ||
 		    (i == 0 && c == '.'))
-			return fail(err, err_len, "tenant name '%s': use letters, digits, '-', '_', '.'",
+			return io_fail(err, err_len, "tenant name '%s': use letters, digits, '-', '_', '.'",
 				    name);
 	}
 	int idx = il_io_config_tenant_find(cfg, name);
 	if (idx < 0) {
 		if (cfg->tenant_count == IL_IO_MAX_TENANTS)
-			return fail(err, err_len, "more than %d tenants", IL_IO_MAX_TENANTS);
+			return io_fail(err, err_len, "more than %d tenants", IL_IO_MAX_TENANTS);
 		idx = (int)cfg->tenant_count++;
 		tenant_init(&cfg->tenants[idx], name);
 	}
@@ -583,7 +584,7 @@ int il_io_config_load_file(il_io_config *cfg, const char *path, char *err, size_
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return fail(err, err_len, "%s: %s", path, strerror(errno));
+		return io_fail(err, err_len, "%s: %s", path, strerror(errno));
 	char line[2048], msg[512];
 	unsigned lineno = 0;
 	int rc = 0;
@@ -591,45 +592,45 @@ int il_io_config_load_file(il_io_config *cfg, const char *path, char *err, size_
 	while (rc == 0 && fgets(line, sizeof line, f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			rc = fail(err, err_len, "%s:%u: line longer than %zu bytes", path, lineno,
+			rc = io_fail(err, err_len, "%s:%u: line longer than %zu bytes", path, lineno,
 				  sizeof line - 2);
 			break;
 		}
-		char *s = trim(line);
+		char *s = io_trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (*s == '[') {
 			char *close = strchr(s, ']');
-			if (!close || strncmp(s, "[tenant ", 8) != 0 || *trim(close + 1)) {
-				rc = fail(err, err_len, "%s:%u: expected \"[tenant NAME]\"", path, lineno);
+			if (!close || strncmp(s, "[tenant ", 8) != 0 || *io_trim(close + 1)) {
+				rc = io_fail(err, err_len, "%s:%u: expected \"[tenant NAME]\"", path, lineno);
 				break;
 			}
 			*close = '\0';
-			if (open_tenant(cfg, trim(s + 8), msg, sizeof msg) < 0)
-				rc = fail(err, err_len, "%s:%u: %s", path, lineno, msg);
+			if (open_tenant(cfg, io_trim(s + 8), msg, sizeof msg) < 0)
+				rc = io_fail(err, err_len, "%s:%u: %s", path, lineno, msg);
 			continue;
 		}
 		char *eq = strchr(s, '=');
 		char *name = s, *value = NULL;
 		if (eq) {
 			*eq = '\0';
-			value = trim(eq + 1);
-			name = trim(name);
+			value = io_trim(eq + 1);
+			name = io_trim(name);
 		}
 		const il_io_option *o = il_io_config_option_find(name);
 		if (!o) {
-			rc = fail(err, err_len, "%s:%u: unknown option '%s'", path, lineno, name);
+			rc = io_fail(err, err_len, "%s:%u: unknown option '%s'", path, lineno, name);
 			break;
 		}
 		if (!value || (o->has_value && !*value)) {
-			rc = fail(err, err_len, "%s:%u: %s: needs \"= VALUE\"", path, lineno, name);
+			rc = io_fail(err, err_len, "%s:%u: %s: needs \"= VALUE\"", path, lineno, name);
 			break;
 		}
 		if (il_io_config_set(cfg, name, value, msg, sizeof msg) < 0)
-			rc = fail(err, err_len, "%s:%u: %s: %s", path, lineno, name, msg);
+			rc = io_fail(err, err_len, "%s:%u: %s: %s", path, lineno, name, msg);
 	}
 	if (rc == 0 && ferror(f))
-		rc = fail(err, err_len, "%s: read error", path);
+		rc = io_fail(err, err_len, "%s: read error", path);
 	fclose(f);
 	cfg->current_tenant = 0;
 	return rc;
@@ -639,17 +640,17 @@ static int load_users_file(il_io_tenant *t, char *err, size_t err_len)
 {
 	FILE *f = fopen(t->users_file, "r");
 	if (!f)
-		return fail(err, err_len, "users-file: %s: %s", t->users_file, strerror(errno));
+		return io_fail(err, err_len, "users-file: %s: %s", t->users_file, strerror(errno));
 	char line[1200], msg[256];
 	unsigned lineno = 0;
 	int rc = 0;
 	while (rc == 0 && fgets(line, sizeof line, f)) {
 		lineno++;
-		char *s = trim(line);
+		char *s = io_trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (parse_user(t, s, msg, sizeof msg) < 0)
-			rc = fail(err, err_len, "%s:%u: users-file: %s", t->users_file, lineno, msg);
+			rc = io_fail(err, err_len, "%s:%u: users-file: %s", t->users_file, lineno, msg);
 	}
 	fclose(f);
 	return rc;
@@ -671,49 +672,49 @@ int il_io_config_finish(il_io_config *cfg, char *err, size_t err_len)
 		const il_addr *a2 = &cfg->other_address;
 		int primary = il_io_config_primary(cfg);
 		if (!cfg->udp)
-			return fail(err, err_len, "other-address: RFC 5780 runs over UDP (no-udp is set)");
+			return io_fail(err, err_len, "other-address: RFC 5780 runs over UDP (no-udp is set)");
 		if (a2->port == 0 || io_wildcard(a2))
-			return fail(err, err_len, "other-address: needs a specific ADDR:PORT");
+			return io_fail(err, err_len, "other-address: needs a specific ADDR:PORT");
 		if (primary < 0)
-			return fail(err, err_len, "other-address: needs a listen address of the same "
+			return io_fail(err, err_len, "other-address: needs a listen address of the same "
 				    "family that is not a wildcard (A1:P1)");
 		const il_addr *a1 = &cfg->listen[primary].addr;
 		if (memcmp(a1->ip, a2->ip, sizeof a1->ip) == 0 || a1->port == a2->port)
-			return fail(err, err_len, "other-address: IP and port must both differ from "
+			return io_fail(err, err_len, "other-address: IP and port must both differ from "
 				    "the listen address (RFC 5780 §6.1)");
 	}
 	if (cfg->min_port > cfg->max_port)
-		return fail(err, err_len, "min-port: %u is above max-port %u", cfg->min_port,
+		return io_fail(err, err_len, "min-port: %u is above max-port %u", cfg->min_port,
 			    cfg->max_port);
 	if (cfg->default_lifetime_s > cfg->max_lifetime_s)
-		return fail(err, err_len, "lifetime: %u is above max-lifetime %u",
+		return io_fail(err, err_len, "lifetime: %u is above max-lifetime %u",
 			    cfg->default_lifetime_s, cfg->max_lifetime_s);
 	if (!cfg->allow_md5 && !cfg->allow_sha256)
-		return fail(err, err_len, "no-md5: with no-sha256 no client could authenticate");
+		return io_fail(err, err_len, "no-md5: with no-sha256 no client could authenticate");
 	if (!cfg->udp && !cfg->tcp) {
 		bool tls = false;
 		for (size_t i = 0; i < cfg->listen_count; i++)
 			tls |= cfg->listen[i].kind == IL_IO_LISTEN_TLS;
 		if (!tls)
-			return fail(err, err_len, "no-udp: with no-tcp and no tls-listen nothing listens");
+			return io_fail(err, err_len, "no-udp: with no-tcp and no tls-listen nothing listens");
 	}
 	bool has_tls = false;
 	for (size_t i = 0; i < cfg->listen_count; i++)
 		has_tls |= cfg->listen[i].kind == IL_IO_LISTEN_TLS;
 	if (has_tls && (!cfg->cert_file[0] || !cfg->key_file[0]))
-		return fail(err, err_len, "tls-listen: needs --cert and --key");
+		return io_fail(err, err_len, "tls-listen: needs --cert and --key");
 	if ((cfg->cert_file[0] || cfg->key_file[0]) && (!cfg->cert_file[0] || !cfg->key_file[0]))
-		return fail(err, err_len, "%s: needs --%s too", cfg->cert_file[0] ? "cert" : "key",
+		return io_fail(err, err_len, "%s: needs --%s too", cfg->cert_file[0] ? "cert" : "key",
 			    cfg->cert_file[0] ? "key" : "cert");
 	for (size_t t = 0; t < cfg->tenant_count; t++) {
 		il_io_tenant *tn = &cfg->tenants[t];
 		if (!tn->realm[0])
-			return fail(err, err_len, "[tenant %s]: realm: missing", tn->name);
+			return io_fail(err, err_len, "[tenant %s]: realm: missing", tn->name);
 		bool listens = t == 0;
 		for (size_t i = 0; i < cfg->listen_count; i++)
 			listens |= cfg->listen[i].tenant == t;
 		if (!listens)
-			return fail(err, err_len, "[tenant %s]: listen: the tenant has no listener",
+			return io_fail(err, err_len, "[tenant %s]: listen: the tenant has no listener",
 				    tn->name);
 		if (tn->users_file[0] && load_users_file(tn, err, err_len) < 0)
 			return -1;
@@ -723,7 +724,7 @@ int il_io_config_finish(il_io_config *cfg, char *err, size_t err_len)
 			if (il_addr_equal(&cfg->listen[i].addr, &cfg->listen[j].addr)) {
 				char a[IL_ADDR_STRLEN];
 				il_addr_format(&cfg->listen[i].addr, a, sizeof a);
-				return fail(err, err_len, "listen: %s given twice", a);
+				return io_fail(err, err_len, "listen: %s given twice", a);
 			}
 		}
 	}

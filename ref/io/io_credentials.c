@@ -44,17 +44,6 @@ struct io_creds {
 	size_t count;
 };
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* ---- secrets on disk ---- */
 
 static int hex_decode(const char *s, uint8_t *out, size_t n)
@@ -78,7 +67,7 @@ static int mkdir_0700(const char *path, char *err, size_t err_len)
 {
 	if (mkdir(path, 0700) == 0 || errno == EEXIST)
 		return 0;
-	return fail(err, err_len, "state-dir: %s: %s", path, strerror(errno));
+	return io_fail(err, err_len, "state-dir: %s: %s", path, strerror(errno));
 }
 
 /* Writes text to dir/name through dir/name.tmp.PID and rename(2). */
@@ -90,14 +79,14 @@ static int write_atomic(const char *dir, const char *name, const char *text, cha
 	snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return fail(err, err_len, "state-dir: %s: %s", tmp, strerror(errno));
+		return io_fail(err, err_len, "state-dir: %s: %s", tmp, strerror(errno));
 	size_t len = strlen(text);
 	bool ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
 	ok = close(fd) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		int e = errno;
 		unlink(tmp);
-		return fail(err, err_len, "state-dir: %s: %s", path, strerror(e));
+		return io_fail(err, err_len, "state-dir: %s: %s", path, strerror(e));
 	}
 	return 0;
 }
@@ -123,15 +112,15 @@ int il_io_secret_load(const char *state_dir, const char *tenant, bool create,
 	*prev_until = 0;
 	if (read_small(path, text, sizeof text) == 0) {
 		if (strlen(text) < 2 * IL_IO_SECRET_LEN || hex_decode(text, secret, IL_IO_SECRET_LEN))
-			return fail(err, err_len, "state-dir: %s: not %d hex bytes", path,
+			return io_fail(err, err_len, "state-dir: %s: not %d hex bytes", path,
 				    IL_IO_SECRET_LEN);
 	} else if (errno != ENOENT || !create) {
-		return fail(err, err_len, "state-dir: %s: %s", path, strerror(errno));
+		return io_fail(err, err_len, "state-dir: %s: %s", path, strerror(errno));
 	} else {
 		if (mkdir_0700(state_dir, err, err_len) < 0 || mkdir_0700(dir, err, err_len) < 0)
 			return -1;
 		if (RAND_bytes(secret, IL_IO_SECRET_LEN) != 1)
-			return fail(err, err_len, "state-dir: no randomness for a secret");
+			return io_fail(err, err_len, "state-dir: no randomness for a secret");
 		char hex[2 * IL_IO_SECRET_LEN + 2];
 		hex_encode(secret, IL_IO_SECRET_LEN, hex);
 		strcat(hex, "\n");
@@ -145,7 +134,7 @@ int il_io_secret_load(const char *state_dir, const char *tenant, bool create,
 		if (strlen(text) < 2 * IL_IO_SECRET_LEN + 2 ||
 		    hex_decode(text, prev, IL_IO_SECRET_LEN) ||
 		    sscanf(text + 2 * IL_IO_SECRET_LEN, " %llu", &until) != 1)
-			return fail(err, err_len, "state-dir: %s: not \"HEX UNTIL\"", path);
+			return io_fail(err, err_len, "state-dir: %s: not \"HEX UNTIL\"", path);
 		*prev_until = until;
 	}
 	return 0;
@@ -159,7 +148,7 @@ int il_io_secret_rotate(const char *state_dir, const char *tenant, uint32_t grac
 	if (il_io_secret_load(state_dir, tenant, true, cur, prev, &prev_until, err, err_len) < 0)
 		return -1;
 	if (RAND_bytes(next, sizeof next) != 1)
-		return fail(err, err_len, "rotate-secret: no randomness");
+		return io_fail(err, err_len, "rotate-secret: no randomness");
 	char dir[IL_IO_PATH_MAX + 80], text[2 * IL_IO_SECRET_LEN + 64];
 	snprintf(dir, sizeof dir, "%s/%s", state_dir, tenant);
 	/* The previous secret first: a crash between the two renames leaves
@@ -200,7 +189,7 @@ io_creds *io_creds_new(const il_io_config *cfg, bool secrets, char *err, size_t 
 {
 	io_creds *c = calloc(1, sizeof *c);
 	if (!c) {
-		fail(err, err_len, "out of memory");
+		io_fail(err, err_len, "out of memory");
 		return NULL;
 	}
 	pthread_rwlock_init(&c->lock, NULL);
@@ -250,7 +239,7 @@ io_creds *io_creds_new(const il_io_config *cfg, bool secrets, char *err, size_t 
 	return c;
 oom:
 	io_creds_free(c);
-	fail(err, err_len, "out of memory");
+	io_fail(err, err_len, "out of memory");
 	return NULL;
 }
 

@@ -272,4 +272,14 @@ bool io_creds_lookup_userhash(io_creds *c, int tenant, const char *realm,
 int io_metrics_start(io_server *s, char *err, size_t err_len);
 void io_metrics_stop(io_server *s);
 
+/* io_config.c: for every configuration reader of the driver. io_fail
+ * writes the message to err and returns -1; io_trim cuts blanks (and a
+ * line end) at both ends, in place. */
+int io_fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+char *io_trim(char *s);
+/* An IP address ("[::1]" too) with port 0; a switch's value (NULL, true,
+ * yes, on, 1 / false, no, off, 0). 0 or -1. */
+int io_parse_ip(const char *v, il_addr *out);
+int io_parse_bool(const char *v, bool *out);
+
 #endif

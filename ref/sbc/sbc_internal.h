@@ -59,7 +59,7 @@ struct il_sbc_session {
 	bool offer_pending;
 	unsigned offerer;
 	uint64_t last_media_ms;  /* the media timeout counts from here */
-	il_sdp_session *sdp;     /* scratch for parse + rewrite */
+	il_sdp_session *sdp;     /* scratch for parse + rewrite: only during an offer/answer */
 	char connected_line[512];
 };
 

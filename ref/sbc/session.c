@@ -206,8 +206,7 @@ il_sbc_session *il_sbc_session_new(const il_sbc_config *cfg, const il_sbc_leg_co
 		s->cfg.adopt_max_seq_gap = 1;
 	s->cb = *cb;
 	s->last_media_ms = now_ms;
-	s->sdp = malloc(sizeof *s->sdp);
-	if (!s->sdp || leg_init(s, 0, leg_a) != IL_SBC_OK || leg_init(s, 1, leg_b) != IL_SBC_OK) {
+	if (leg_init(s, 0, leg_a) != IL_SBC_OK || leg_init(s, 1, leg_b) != IL_SBC_OK) {
 		il_sbc_session_free(s);
 		return NULL;
 	}
@@ -451,6 +450,22 @@ static int pass_through(il_sbc_session *s, unsigned from, const char *sdp, size_
 	return n;
 }
 
+/* The parse scratch (il_sdp_session, about 190 KiB) exists only while an
+ * offer or answer passes: an idle call keeps none (issue #8 §7: RSS per
+ * call). */
+static int pass_through_scratch(il_sbc_session *s, unsigned from, const char *sdp, size_t len,
+				char *out, size_t cap, uint64_t now_ms, il_sdp_error *err,
+				bool is_offer)
+{
+	s->sdp = malloc(sizeof *s->sdp);
+	if (!s->sdp)
+		return IL_SBC_ERR_ARGUMENT;
+	int n = pass_through(s, from, sdp, len, out, cap, now_ms, err, is_offer);
+	free(s->sdp);
+	s->sdp = NULL;
+	return n;
+}
+
 int il_sbc_session_offer(il_sbc_session *s, unsigned from, const char *sdp, size_t len, char *out,
 			 size_t cap, uint64_t now_ms, il_sdp_error *err)
 {
@@ -458,7 +473,7 @@ int il_sbc_session_offer(il_sbc_session *s, unsigned from, const char *sdp, size
 		return IL_SBC_ERR_ARGUMENT;
 	if (s->state == IL_SBC_STATE_ENDED)
 		return IL_SBC_ERR_STATE;
-	int n = pass_through(s, from, sdp, len, out, cap, now_ms, err, true);
+	int n = pass_through_scratch(s, from, sdp, len, out, cap, now_ms, err, true);
 	if (n < 0)
 		return n;
 	s->offer_pending = true;
@@ -475,7 +490,7 @@ int il_sbc_session_answer(il_sbc_session *s, unsigned from, const char *sdp, siz
 		return IL_SBC_ERR_ARGUMENT;
 	if (s->state == IL_SBC_STATE_ENDED || !s->offer_pending || from == s->offerer)
 		return IL_SBC_ERR_STATE;
-	int n = pass_through(s, from, sdp, len, out, cap, now_ms, err, false);
+	int n = pass_through_scratch(s, from, sdp, len, out, cap, now_ms, err, false);
 	if (n < 0)
 		return n;
 	s->offer_pending = false;
