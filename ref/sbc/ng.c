@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "icelab/sbc_relay.h"
+#include "ng_media.h"
 #include "sbc_internal.h"
 
 #define NG_NODES 2048
@@ -27,6 +29,8 @@
 #define NG_COOKIE_MAX 128
 #define NG_CACHE 32
 #define NG_CACHE_MS 30000
+#define NG_HELD 64             /* commands waiting for TURN allocations at once */
+#define NG_HOLD_MS 10000       /* then an error reply, if the TURN client has not given up */
 
 typedef struct ng_cached {
 	char cookie[NG_COOKIE_MAX];
@@ -35,6 +39,19 @@ typedef struct ng_cached {
 	size_t len;
 	uint64_t at_ms;
 } ng_cached;
+
+/* An offer or answer toward a force-relay leg whose allocation is under
+ * way (IL_SBC_ERR_RELAY_PENDING): kept whole, run again once the
+ * allocation is ready or failed, and answered then (il_sbc_ng_poll). */
+typedef struct ng_held {
+	uint8_t *msg;          /* the datagram; NULL: a free slot */
+	size_t len, cookie_len;
+	il_addr to;            /* who gets the reply */
+	char call_id[IL_SBC_CALL_ID_MAX + 1];
+	size_t id_len;
+	bool created;          /* the call was made by this command: gone if it fails */
+	uint64_t deadline_ms;
+} ng_held;
 
 struct il_sbc_ng {
 	il_sbc_bridge *b;
@@ -45,6 +62,9 @@ struct il_sbc_ng {
 	uint64_t commands, errors;
 	void (*stats_fn)(void *user, il_benc_writer *w);
 	void *stats_user;
+	const il_sbc_policy *policy;   /* --relay-policy; NULL: no rules */
+	ng_held held[NG_HELD];
+	size_t held_count;
 };
 
 il_sbc_ng *il_sbc_ng_new(il_sbc_bridge *b)
@@ -61,6 +81,8 @@ void il_sbc_ng_free(il_sbc_ng *ng)
 		return;
 	for (int i = 0; i < NG_CACHE; i++)
 		free(ng->cache[i].reply);
+	for (int i = 0; i < NG_HELD; i++)
+		free(ng->held[i].msg);
 	free(ng);
 }
 
@@ -91,6 +113,11 @@ typedef struct ng_ctx {
 	size_t mark;           /* the writer's length after the cookie */
 	uint64_t now_ms;
 	char warning[256];
+	const uint8_t *msg;    /* the datagram (held commands keep a copy) */
+	size_t msg_len, cookie_len;
+	const il_addr *from;
+	bool rerun_created;    /* a held command run again: it made the call */
+	bool held;             /* this command waits for a TURN allocation */
 } ng_ctx;
 
 static bool reply_error(ng_ctx *x, const char *reason)
@@ -133,6 +160,10 @@ static const char *sbc_err_text(int rc)
 	case IL_SBC_ERR_NO_MEDIA: return "no RTP media section to bridge";
 	case IL_SBC_ERR_LEAK: return "a private bind address would appear in the SDP";
 	case IL_SBC_ERR_ICE: return "the ICE-lite agent could not be set up";
+	case IL_SBC_ERR_CRYPTO: return "SRTP: no usable a=crypto, a=fingerprint or a=setup";
+	case IL_SBC_ERR_RELAY: return "force-relay: no TURN server configured (--turn-server), "
+				      "or the leg cannot be relayed";
+	case IL_SBC_ERR_RELAY_PENDING: return "force-relay: the TURN allocation is under way";
 	case IL_SBC_BRIDGE_ERR_FULL: return "session limit reached";
 	case IL_SBC_BRIDGE_ERR_PORTS: return "no free media ports";
 	case IL_SBC_BRIDGE_ERR_EXISTS: return "call-id exists";
@@ -171,8 +202,6 @@ static void offer_options(ng_ctx *x, const char *sdp, size_t len, il_sbc_call_op
 		o->ice[1] = true;
 	if (OPT("ICE", "remove", "ICE=remove"))
 		o->ice[1] = false;
-	if (OPT("ICE", "force-relay", "ICE=force-relay"))
-		warn(x, "ICE force-relay: offering a host candidate (no relay configured)");
 	o->rtcp_mux[1] = o->rtcp_mux[0];
 	if (OPT("rtcp-mux", "offer", "rtcp-mux-offer") ||
 	    OPT("rtcp-mux", "require", "rtcp-mux-require"))
@@ -182,10 +211,36 @@ static void offer_options(ng_ctx *x, const char *sdp, size_t len, il_sbc_call_op
 #undef OPT
 	o->strict_source = il_benc_dict_has_item(n, r, "flags", "strict-source");
 	o->adopt_new_source = il_benc_dict_has_item(n, r, "flags", "media-handover");
-	size_t tl;
-	const char *tp = il_benc_dict_str(n, r, "transport-protocol", &tl);
-	if (tp && !(tl == 7 && memcmp(tp, "RTP/AVP", 7) == 0))
-		warn(x, "transport-protocol: not translated (plain RTP/AVP bridged as offered)");
+}
+
+/* Keeps the command until the allocation is ready: false when the table
+ * of held commands is full (an error reply then). */
+static bool hold(ng_ctx *x, il_sbc_call *c, bool created)
+{
+	il_sbc_ng *ng = x->ng;
+	for (int i = 0; i < NG_HELD; i++) {
+		ng_held *h = &ng->held[i];
+		if (h->msg)
+			continue;
+		h->msg = malloc(x->msg_len);
+		if (!h->msg)
+			return false;
+		memcpy(h->msg, x->msg, x->msg_len);
+		h->len = x->msg_len;
+		h->cookie_len = x->cookie_len;
+		memset(&h->to, 0, sizeof h->to);
+		if (x->from)
+			h->to = *x->from;
+		const char *id = il_sbc_call_id(c);
+		h->id_len = strlen(id);
+		memcpy(h->call_id, id, h->id_len + 1);
+		h->created = created;
+		h->deadline_ms = x->now_ms + NG_HOLD_MS;
+		ng->held_count++;
+		x->held = true;
+		return true;
+	}
+	return false;
 }
 
 static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
@@ -212,12 +267,27 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 	if (is_offer) {
 		il_sbc_call_options opt;
 		offer_options(x, sdp, sdp_len, &opt);
+		/* transport-protocol, SDES/DTLS, force-relay (ng_media.c) */
+		char note[160] = "", why_bad[200];
+		const char *why;
+		if (sbc_ng_media_options(n, x->root, sdp, sdp_len, x->ng->policy, &opt, &why, note,
+					 sizeof note, why_bad, sizeof why_bad) < 0)
+			return reply_error(x, why_bad);
+		if (note[0])
+			warn(x, note);
 		if (!c) {
 			c = il_sbc_bridge_create(b, id, id_len, &opt, x->now_ms, &rc);
 			if (!c)
 				return reply_error(x, sbc_err_text(rc));
 			created = true;
 			il_sbc_call_set_tag(c, 0, ft, ft_len);
+			if (opt.force_relay[0] || opt.force_relay[1]) {
+				char extra[96];
+				snprintf(extra, sizeof extra, "\"legs\":[%s,%s],\"decided-by\":\"%s\"",
+					 opt.force_relay[0] ? "true" : "false",
+					 opt.force_relay[1] ? "true" : "false", why);
+				il_sbc_call_event(c, "force-relay", extra);
+			}
 		}
 		/* A re-offer from the callee (a re-INVITE) carries its own tag
 		 * as from-tag. */
@@ -241,10 +311,15 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 					     x->now_ms, &perr)
 		      : il_sbc_session_answer(s, from, sdp, sdp_len, x->ng->sdp, sizeof x->ng->sdp,
 					      x->now_ms, &perr);
+	created = created || x->rerun_created;
+	if (rc == IL_SBC_ERR_RELAY_PENDING && hold(x, c, created))
+		return true; /* answered by il_sbc_ng_poll */
 	if (rc < 0) {
 		char reason[320];
 		if (rc == IL_SBC_ERR_SDP && perr.message[0])
 			snprintf(reason, sizeof reason, "SDP line %u: %s", perr.line, perr.message);
+		else if (rc == IL_SBC_ERR_RELAY)
+			snprintf(reason, sizeof reason, "%s", sbc_ng_relay_error(s));
 		else
 			snprintf(reason, sizeof reason, "%s", sbc_err_text(rc));
 		if (created)
@@ -381,7 +456,7 @@ static void put_leg(ng_ctx *x, il_sbc_call *c, unsigned leg, const il_sbc_call_l
 	il_benc_kv_int(w, "rtcp", (int64_t)st->tx_rtcp);
 	il_benc_end(w);
 	il_benc_kv_int(w, "source adoptions", (int64_t)st->adoptions);
-	(void)c;
+	sbc_ng_media_put_leg(w, il_sbc_call_session(c), leg, st);
 	il_benc_end(w);
 }
 
@@ -546,23 +621,17 @@ static bool dispatch(ng_ctx *x, const char *cmd, size_t len)
 	return reply_error(x, "Unrecognized command");
 }
 
-size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out, size_t cap,
-			uint64_t now_ms)
+/* One command (the cookie already checked): its reply in out, cached. */
+static size_t run(il_sbc_ng *ng, const uint8_t *msg, size_t len, size_t clen, char *out,
+		  size_t cap, uint64_t now_ms, const il_addr *from, bool rerun_created)
 {
-	const uint8_t *sp = memchr(msg, ' ', len < NG_COOKIE_MAX ? len : NG_COOKIE_MAX);
-	if (!sp || sp == msg || cap < NG_COOKIE_MAX + 64)
-		return 0; /* no cookie: nothing to answer to */
-	size_t clen = (size_t)(sp - msg);
-	ng->commands++;
-	ng_cached *hit = cache_find(ng, msg, clen, now_ms);
-	if (hit && hit->len <= cap) {
-		memcpy(out, hit->reply, hit->len);
-		return hit->len;
-	}
+	const uint8_t *sp = msg + clen;
 	il_benc_writer w;
 	il_benc_writer_init(&w, out, cap);
 	il_benc_put_raw(&w, msg, clen + 1);
-	ng_ctx x = {.ng = ng, .n = ng->nodes, .root = 0, .w = &w, .mark = w.len, .now_ms = now_ms};
+	ng_ctx x = {.ng = ng, .n = ng->nodes, .root = 0, .w = &w, .mark = w.len, .now_ms = now_ms,
+		    .msg = msg, .msg_len = len, .cookie_len = clen, .from = from,
+		    .rerun_created = rerun_created};
 	size_t where = 0;
 	int count = il_benc_parse((const char *)sp + 1, len - clen - 1, ng->nodes, NG_NODES, &where);
 	bool ok;
@@ -578,10 +647,120 @@ size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out
 		const char *cmd = il_benc_dict_str(ng->nodes, 0, "command", &cl);
 		ok = cmd ? dispatch(&x, cmd, cl) : reply_error(&x, "No command in message");
 	}
+	if (x.held)
+		return 0; /* the reply comes from il_sbc_ng_poll */
 	if (w.overflow)
 		ok = reply_error(&x, "Reply too long");
 	if (!ok)
 		ng->errors++;
 	cache_store(ng, msg, clen, out, w.len, now_ms);
 	return w.len;
+}
+
+static ng_held *held_find(il_sbc_ng *ng, const uint8_t *cookie, size_t len)
+{
+	for (int i = 0; ng->held_count && i < NG_HELD; i++) {
+		ng_held *h = &ng->held[i];
+		if (h->msg && h->cookie_len == len && memcmp(h->msg, cookie, len) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+size_t il_sbc_ng_handle_from(il_sbc_ng *ng, const il_addr *from, const uint8_t *msg, size_t len,
+			     char *out, size_t cap, uint64_t now_ms)
+{
+	const uint8_t *sp = memchr(msg, ' ', len < NG_COOKIE_MAX ? len : NG_COOKIE_MAX);
+	if (!sp || sp == msg || cap < NG_COOKIE_MAX + 64)
+		return 0; /* no cookie: nothing to answer to */
+	size_t clen = (size_t)(sp - msg);
+	ng->commands++;
+	ng_cached *hit = cache_find(ng, msg, clen, now_ms);
+	if (hit && hit->len <= cap) {
+		memcpy(out, hit->reply, hit->len);
+		return hit->len;
+	}
+	ng_held *h = held_find(ng, msg, clen);
+	if (h) { /* a retransmission of a held command: answered once, later */
+		if (from)
+			h->to = *from;
+		return 0;
+	}
+	return run(ng, msg, len, clen, out, cap, now_ms, from, false);
+}
+
+size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out, size_t cap,
+			uint64_t now_ms)
+{
+	return il_sbc_ng_handle_from(ng, NULL, msg, len, out, cap, now_ms);
+}
+
+size_t il_sbc_ng_held_count(const il_sbc_ng *ng)
+{
+	return ng->held_count;
+}
+
+void il_sbc_ng_set_policy(il_sbc_ng *ng, const il_sbc_policy *p)
+{
+	ng->policy = p;
+}
+
+static bool relay_allocating(il_sbc_session *s)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		il_sbc_leg_stats st;
+		if (il_sbc_session_get_leg(s, i, &st) == IL_SBC_OK &&
+		    st.relay_state == IL_SBC_RELAY_ALLOCATING)
+			return true;
+	}
+	return false;
+}
+
+/* An error reply to a held command, cached like any reply. */
+static size_t held_error(il_sbc_ng *ng, const ng_held *h, const char *reason, char *out,
+			 size_t cap, uint64_t now_ms)
+{
+	il_benc_writer w;
+	il_benc_writer_init(&w, out, cap);
+	il_benc_put_raw(&w, h->msg, h->cookie_len + 1);
+	ng_ctx x = {.ng = ng, .w = &w, .mark = w.len};
+	reply_error(&x, reason);
+	ng->errors++;
+	cache_store(ng, h->msg, h->cookie_len, out, w.len, now_ms);
+	return w.overflow ? 0 : w.len;
+}
+
+void il_sbc_ng_poll(il_sbc_ng *ng, char *out, size_t cap, uint64_t now_ms,
+		    il_sbc_ng_reply_fn fn, void *user)
+{
+	for (int i = 0; ng->held_count && i < NG_HELD; i++) {
+		ng_held *h = &ng->held[i];
+		if (!h->msg)
+			continue;
+		il_sbc_call *c = il_sbc_bridge_find(ng->b, h->call_id, h->id_len);
+		bool waiting = c && relay_allocating(il_sbc_call_session(c));
+		if (waiting && now_ms < h->deadline_ms)
+			continue;
+		ng_held mine = *h; /* the slot is free again: run may hold the command anew */
+		h->msg = NULL;
+		ng->held_count--;
+		size_t n;
+		if (!c) {
+			n = held_error(ng, &mine, "the call ended while its TURN allocation was under way",
+				       out, cap, now_ms);
+		} else if (waiting) {
+			char reason[96];
+			snprintf(reason, sizeof reason,
+				 "force-relay: no TURN allocation within %u ms", NG_HOLD_MS);
+			n = held_error(ng, &mine, reason, out, cap, now_ms);
+			if (mine.created)
+				il_sbc_bridge_delete(ng->b, c, "relay-timeout", now_ms);
+		} else {
+			n = run(ng, mine.msg, mine.len, mine.cookie_len, out, cap, now_ms, &mine.to,
+				mine.created);
+		}
+		if (n && fn)
+			fn(user, &mine.to, out, n);
+		free(mine.msg);
+	}
 }
