@@ -98,6 +98,12 @@ static int leg_make_agent(sbc_leg *l, unsigned components, const char *ufrag, co
 	cfg.lite = true;
 	cfg.consent = false;
 	cfg.software = l->s->cfg.software;
+	/* ICE-lite: one candidate of ours per component (host, or relayed),
+	 * remote ones only from checks that came with our credentials: a few
+	 * per leg, not the maxima of a full agent (RSS per call, §7). */
+	cfg.max_local_candidates = 2;
+	cfg.max_remote_candidates = 16;
+	cfg.max_pairs = 16;
 	il_ice_callbacks cb = {.user = l, .random = agent_random, .send = agent_send,
 			       .event = agent_event};
 	l->agent = il_ice_agent_new(&cfg, &cb);
