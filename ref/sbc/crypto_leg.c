@@ -99,7 +99,7 @@ int sbc_crypto_unprotect(sbc_leg *l, bool rtcp, const uint8_t **data, size_t *le
 			 const il_addr *from)
 {
 	sbc_leg_crypto *c = l->crypto;
-	if (!c->rx.ctx)
+	if (!c->rx.keyed)
 		return IL_SBC_DROP_SRTP_NO_KEY;
 	if (*len > SBC_CRYPTO_MAX_PACKET)
 		return IL_SBC_DROP_NOT_MEDIA;
@@ -133,7 +133,7 @@ int sbc_crypto_unprotect(sbc_leg *l, bool rtcp, const uint8_t **data, size_t *le
 bool sbc_crypto_protect(sbc_leg *l, bool rtcp, const uint8_t **data, size_t *len)
 {
 	sbc_leg_crypto *c = l->crypto;
-	if (!c->tx.ctx || *len > SBC_CRYPTO_MAX_PACKET)
+	if (!c->tx.keyed || *len > SBC_CRYPTO_MAX_PACKET)
 		return false;
 	memcpy(tx_buf, *data, *len);
 	size_t n = *len;
@@ -257,8 +257,8 @@ void sbc_crypto_leg_stats(const sbc_leg *l, il_sbc_leg_stats *out)
 	out->profile = c ? c->profile : IL_SBC_PROFILE_RTP;
 	if (!out->negotiated)
 		out->profile = IL_SBC_PROFILE_SAME;
-	out->srtp_rx = c && c->rx.ctx;
-	out->srtp_tx = c && c->tx.ctx;
+	out->srtp_rx = c && c->rx.keyed;
+	out->srtp_tx = c && c->tx.keyed;
 	out->dtls_state = c && c->dtls ? sbc_dtls_state(c->dtls) : IL_SBC_DTLS_NONE;
 	out->srtp_unprotected = c ? c->unprotected : 0;
 	out->srtp_protected = c ? c->protected_ : 0;

@@ -31,13 +31,18 @@ bool sbc_suite_available(int suite);
 
 /* One direction of one leg: a libsrtp2 session for any SSRC. */
 typedef struct sbc_srtp {
-	srtp_t ctx;                  /* NULL: no keys */
+	srtp_t ctx;                  /* made on the first packet (see sbc_srtp_set) */
+	bool keyed;                  /* false: no keys */
+	bool inbound;
 	int suite;
 	uint8_t key[SBC_KEY_MAX];
 } sbc_srtp;
 
 /* Keys (re)set; unchanged keys keep the context (its replay window and
- * rollover counters). 0, or -1 when libsrtp2 refuses. */
+ * rollover counters). 0, or -1 when this libsrtp2 cannot run the suite.
+ * The libsrtp2 context is made by the first protect or unprotect: with
+ * Debian's libsrtp2 (NSS inside) one costs about 29 KiB, and a call that
+ * never carries media need not pay it (RSS per idle call, issue #8 §7). */
 int sbc_srtp_set(sbc_srtp *x, int suite, const uint8_t *key, bool inbound);
 void sbc_srtp_clear(sbc_srtp *x);
 /* In place in buf (cap >= len + SRTP_MAX_TRAILER_LEN for protect).

@@ -114,24 +114,32 @@ int sbc_srtp_set(sbc_srtp *x, int suite, const uint8_t *key, bool inbound)
 	size_t n = sbc_suite_key_len(suite);
 	if (!sbc_suite_available(suite))
 		return -1;
-	if (x->ctx && x->suite == suite && memcmp(x->key, key, n) == 0)
+	if (x->keyed && x->suite == suite && memcmp(x->key, key, n) == 0)
 		return 0;
 	sbc_srtp_clear(x);
-	srtp_policy_t p;
-	uint8_t k[SBC_KEY_MAX];
-	memcpy(k, key, n);
-	if (!policy_for(&p, suite, k, inbound) || srtp_create(&x->ctx, &p) != srtp_err_status_ok) {
-		x->ctx = NULL;
-		return -1;
-	}
+	x->keyed = true;
+	x->inbound = inbound;
 	x->suite = suite;
 	memcpy(x->key, key, n);
 	return 0;
 }
 
+/* The libsrtp2 context, made on first use. */
+static bool srtp_ready(sbc_srtp *x)
+{
+	if (x->ctx || !x->keyed)
+		return x->ctx != NULL;
+	srtp_policy_t p;
+	uint8_t k[SBC_KEY_MAX];
+	memcpy(k, x->key, sizeof k);
+	if (!policy_for(&p, x->suite, k, x->inbound) || srtp_create(&x->ctx, &p) != srtp_err_status_ok)
+		x->ctx = NULL;
+	return x->ctx != NULL;
+}
+
 int sbc_srtp_protect(sbc_srtp *x, bool rtcp, uint8_t *buf, size_t *len, size_t cap)
 {
-	if (!x->ctx || *len > cap - SRTP_MAX_TRAILER_LEN || *len > INT32_MAX)
+	if (*len > cap - SRTP_MAX_TRAILER_LEN || *len > INT32_MAX || !srtp_ready(x))
 		return srtp_err_status_bad_param;
 	int n = (int)*len;
 	srtp_err_status_t st = rtcp ? srtp_protect_rtcp(x->ctx, buf, &n) : srtp_protect(x->ctx, buf, &n);
@@ -142,7 +150,7 @@ int sbc_srtp_protect(sbc_srtp *x, bool rtcp, uint8_t *buf, size_t *len, size_t c
 
 int sbc_srtp_unprotect(sbc_srtp *x, bool rtcp, uint8_t *buf, size_t *len)
 {
-	if (!x->ctx || *len > INT32_MAX)
+	if (*len > INT32_MAX || !srtp_ready(x))
 		return srtp_err_status_bad_param;
 	int n = (int)*len;
 	srtp_err_status_t st = rtcp ? srtp_unprotect_rtcp(x->ctx, buf, &n)
