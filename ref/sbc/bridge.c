@@ -418,9 +418,11 @@ void il_sbc_bridge_delete(il_sbc_bridge *b, il_sbc_call *c, const char *reason, 
 	else
 		b->tail = c->prev;
 	b->count--;
+	/* The session first: a force-relay leg's goodbye to the TURN server
+	 * (a Refresh with lifetime 0) leaves from its port before it closes. */
+	il_sbc_session_free(c->s);
 	pair_release(b, c->pair[0]);
 	pair_release(b, c->pair[1]);
-	il_sbc_session_free(c->s);
 	free(c->tag[0]);
 	free(c->tag[1]);
 	free(c);

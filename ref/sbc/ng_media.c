@@ -145,7 +145,9 @@ static void put_addr(il_benc_writer *w, const char *key, const il_addr *a)
 void sbc_ng_media_put_leg(il_benc_writer *w, il_sbc_session *s, unsigned leg,
 			  const il_sbc_leg_stats *st)
 {
-	il_benc_kv_str(w, "profile", il_sbc_profile_name(st->profile));
+	/* Known once the leg's SDP is (before: what was offered toward it). */
+	if (st->negotiated)
+		il_benc_kv_str(w, "profile", il_sbc_profile_name(st->profile));
 	if (st->profile == IL_SBC_PROFILE_SDES || st->profile == IL_SBC_PROFILE_DTLS) {
 		il_benc_put_cstr(w, "SRTP");
 		il_benc_begin_dict(w);

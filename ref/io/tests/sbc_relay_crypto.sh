@@ -86,6 +86,14 @@ grep -Eq ' 291[0-9][0-9] ' <<<"$sdp" && fail "the SBC's own port appears: $sdp" 
 st=$(js "$TMP/q1.json" '[l.get("relay",{}).get("state","-")+"@"+l.get("relay",{}).get("relayed","") for l in j["tags"].values()]')
 grep -q "ready@$relayed" <<<"$st" && pass "query: relay $st" || fail "query relay: $st"
 
+# Deleting the call gives the allocation back (a Refresh with lifetime 0)
+# from the leg's port before it closes: nothing dropped on the way out.
+"$ICELAB" ng "$NG" delete call-id=r1 >/dev/null
+"$ICELAB" ng "$NG" statistics >"$TMP/st.json"
+[ "$(js "$TMP/st.json" 'j["statistics"]["send drops"]')" = 0 ] &&
+	pass "delete: the TURN release left before the port closed (0 send drops)" ||
+	fail "send drops after delete: $(cat "$TMP/st.json")"
+
 # 2. The tenant's rule relays without the flag; SIGHUP without the rule: host.
 "$ICELAB" ng "$NG" offer call-id=r2 from-tag=a ICE=force tenant=acme --sdp "$TMP/plain.sdp" \
 	--timeout 8000 --sdp-only | tr -d '\r' >"$TMP/r2.sdp"
