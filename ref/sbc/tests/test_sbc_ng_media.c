@@ -11,12 +11,12 @@
 #include "icelab/bencode.h"
 #include "icelab/sbc_bridge.h"
 #include "icelab/sbc_relay.h"
-#include "icelab/turn_server.h"
 
 #define PORT_MIN 40000
 #define PORT_MAX 40063
 #define TURN_USER "sbc"
 #define TURN_PASS "s3cret"
+#include "sbc_turn_test_util.h"
 #define MAX_Q 256
 
 static const char SDES_OFFER[] =
@@ -34,11 +34,10 @@ typedef struct mx {
 	il_sbc_bridge *b;
 	il_sbc_ng *ng;
 	il_sbc_policy *policy;
-	il_turn_server *srv;
-	il_peer_policy peers;
-	il_addr turn, relayed;
+	t_turn_srv ts;
+	il_addr turn;
 	bool server_silent;
-	uint64_t rng, now;
+	uint64_t now;
 	qd q[MAX_Q];
 	size_t qn, pumped;
 	char reply[64 * 1024];
@@ -50,13 +49,10 @@ typedef struct mx {
 
 static mx *M;
 
+/* The bridge's randomness: the TURN server's generator will do. */
 static void m_random(void *user, uint8_t *out, size_t len)
 {
-	mx *m = user;
-	for (size_t i = 0; i < len; i++) {
-		m->rng = m->rng * 6364136223846793005ull + 1442695040888963407ull;
-		out[i] = (uint8_t)(m->rng >> 33);
-	}
+	t_turn_random(&((mx *)user)->ts, out, len);
 }
 
 static void m_send(void *user, const il_addr *local, const il_addr *remote, const uint8_t *data,
@@ -91,35 +87,6 @@ static void srv_to_client(void *user, const il_five_tuple *ft, const uint8_t *da
 	il_sbc_bridge_handle_datagram(m->b, &ft->remote, &ft->local, data, len, m->now);
 }
 
-static void srv_to_peer(void *user, const il_addr *relayed, const il_addr *peer,
-			const uint8_t *data, size_t len, bool df)
-{
-	(void)user, (void)relayed, (void)peer, (void)data, (void)len, (void)df;
-}
-
-static int srv_relay_open(void *user, uint8_t family, uint8_t transport, bool even_port,
-			  bool reserve_next, const uint8_t *token, il_addr *relayed,
-			  uint8_t token_out[8])
-{
-	(void)family, (void)transport, (void)even_port, (void)reserve_next, (void)token,
-		(void)token_out;
-	*relayed = ((mx *)user)->relayed;
-	return 0;
-}
-
-static void srv_relay_close(void *user, const il_addr *relayed)
-{
-	(void)user, (void)relayed;
-}
-
-static bool srv_key(void *user, const char *realm, const char *username,
-		    enum il_stun_password_algorithm alg, uint64_t now_s, il_stun_key *key)
-{
-	(void)user, (void)now_s;
-	return !strcmp(username, TURN_USER) &&
-	       il_stun_key_long_term(key, alg, username, realm, TURN_PASS) == IL_STUN_OK;
-}
-
 /* What the bridge sent to the TURN server, delivered (and its answers). */
 static void pump(void)
 {
@@ -129,34 +96,19 @@ static void pump(void)
 			continue;
 		il_five_tuple ft = {.local = M->turn, .remote = p->local,
 				    .transport = IL_TRANSPORT_UDP};
-		il_turn_server_handle_client(M->srv, &ft, p->data, p->len, M->now);
+		il_turn_server_handle_client(M->ts.srv, &ft, p->data, p->len, M->now);
 	}
 }
 
 static void make(const char *password, bool with_turn)
 {
 	M = calloc(1, sizeof *M);
-	M->rng = 99;
 	M->now = 1000;
 	M->turn = a4(198, 51, 100, 1, 3478);
-	M->relayed = a4(198, 51, 100, 1, 49200);
-	il_peer_policy_init(&M->peers);
-	il_turn_server_config sc;
-	il_turn_server_config_defaults(&sc);
-	sc.realm = "icelab.test";
-	sc.peers = &M->peers;
-	sc.key_lookup = srv_key;
-	memset(sc.nonce_secret, 0x33, sizeof sc.nonce_secret);
-	il_turn_server_callbacks scb;
-	memset(&scb, 0, sizeof scb);
-	scb.user = M;
-	scb.random = m_random;
-	scb.send_to_client = srv_to_client;
-	scb.send_to_peer = srv_to_peer;
-	scb.relay_open = srv_relay_open;
-	scb.relay_close = srv_relay_close;
-	M->srv = il_turn_server_new(&sc, &scb);
-	assert_non_null(M->srv);
+	M->ts.relayed = a4(198, 51, 100, 1, 49200);
+	M->ts.user = M;
+	M->ts.to_client = srv_to_client;
+	t_turn_srv_start(&M->ts, "icelab.test", 99);
 	il_sbc_bridge_config c;
 	memset(&c, 0, sizeof c);
 	il_sbc_config_defaults(&c.sbc);
@@ -186,7 +138,7 @@ static int teardown(void **state)
 	il_sbc_ng_free(M->ng);
 	il_sbc_bridge_free(M->b);
 	il_sbc_policy_free(M->policy);
-	il_turn_server_free(M->srv);
+	il_turn_server_free(M->ts.srv);
 	free(M);
 	return 0;
 }

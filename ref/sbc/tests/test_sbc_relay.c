@@ -6,11 +6,11 @@
 #include "sbc_test_util.h"
 
 #include "icelab/sbc_relay.h"
-#include "icelab/turn_server.h"
 
 #define TURN_USER "relayuser"
 #define TURN_PASS "relaypass"
 #define TURN_REALM "icelab.test"
+#include "sbc_turn_test_util.h"
 #define MAX_PEER_RX 256
 
 typedef struct peer_rx {
@@ -23,26 +23,16 @@ typedef struct peer_rx {
  * server relayed to peers. */
 typedef struct tw {
 	t_ctx t;
-	il_turn_server *srv;
-	il_peer_policy policy;
+	t_turn_srv ts;               /* the TURN server core */
+	il_turn_server *srv;         /* ts.srv */
 	il_addr turn, relayed, web;  /* server, its relayed address, the browser's srflx */
 	peer_rx to_peer[MAX_PEER_RX];
 	size_t to_peer_count;
 	size_t pumped;               /* t.sent delivered so far */
-	uint64_t srv_rng;
 } tw;
 
 static tw W;
 static uint32_t media_timeout_ms = 60000; /* the next world's */
-
-static void srv_random(void *user, uint8_t *out, size_t len)
-{
-	tw *w = user;
-	for (size_t i = 0; i < len; i++) {
-		w->srv_rng = w->srv_rng * 6364136223846793005ull + 1442695040888963407ull;
-		out[i] = (uint8_t)(w->srv_rng >> 33);
-	}
-}
 
 /* The server answers the bridge: the datagram arrives on the leg's bind. */
 static void srv_to_client(void *user, const il_five_tuple *ft, const uint8_t *data, size_t len)
@@ -52,9 +42,8 @@ static void srv_to_client(void *user, const il_five_tuple *ft, const uint8_t *da
 }
 
 static void srv_to_peer(void *user, const il_addr *relayed, const il_addr *peer,
-			const uint8_t *data, size_t len, bool df)
+			const uint8_t *data, size_t len)
 {
-	(void)df;
 	tw *w = user;
 	assert_true(w->to_peer_count < MAX_PEER_RX);
 	peer_rx *p = &w->to_peer[w->to_peer_count++];
@@ -62,29 +51,6 @@ static void srv_to_peer(void *user, const il_addr *relayed, const il_addr *peer,
 	p->to = *peer;
 	p->len = len < sizeof p->data ? len : sizeof p->data;
 	memcpy(p->data, data, p->len);
-}
-
-static int srv_relay_open(void *user, uint8_t family, uint8_t transport, bool even_port,
-			  bool reserve_next, const uint8_t *token, il_addr *relayed,
-			  uint8_t token_out[8])
-{
-	(void)family, (void)transport, (void)even_port, (void)reserve_next, (void)token,
-		(void)token_out;
-	*relayed = ((tw *)user)->relayed;
-	return 0;
-}
-
-static void srv_relay_close(void *user, const il_addr *relayed)
-{
-	(void)user, (void)relayed;
-}
-
-static bool srv_key(void *user, const char *realm, const char *username,
-		    enum il_stun_password_algorithm alg, uint64_t now_s, il_stun_key *key)
-{
-	(void)user, (void)now_s;
-	return !strcmp(username, TURN_USER) &&
-	       il_stun_key_long_term(key, alg, username, realm, TURN_PASS) == IL_STUN_OK;
 }
 
 /* Delivers what the bridge sent to the TURN server (and what that made
@@ -117,24 +83,12 @@ static tw *world(const char *password, bool pump_now)
 	w->turn = a4(198, 51, 100, 1, 3478);
 	w->relayed = a4(198, 51, 100, 1, 49152);
 	w->web = a4(198, 51, 100, 3, 61000); /* WEB_ANSWER's srflx */
-	w->srv_rng = 7;
-	il_peer_policy_init(&w->policy);
-	il_turn_server_config sc;
-	il_turn_server_config_defaults(&sc);
-	sc.realm = TURN_REALM;
-	sc.peers = &w->policy;
-	sc.key_lookup = srv_key;
-	memset(sc.nonce_secret, 0x5a, sizeof sc.nonce_secret);
-	il_turn_server_callbacks cb;
-	memset(&cb, 0, sizeof cb);
-	cb.user = w;
-	cb.random = srv_random;
-	cb.send_to_client = srv_to_client;
-	cb.send_to_peer = srv_to_peer;
-	cb.relay_open = srv_relay_open;
-	cb.relay_close = srv_relay_close;
-	w->srv = il_turn_server_new(&sc, &cb);
-	assert_non_null(w->srv);
+	w->ts.relayed = w->relayed;
+	w->ts.user = w;
+	w->ts.to_client = srv_to_client;
+	w->ts.to_peer = srv_to_peer;
+	t_turn_srv_start(&w->ts, TURN_REALM, 7);
+	w->srv = w->ts.srv;
 	w->t.cfg.turn_server = w->turn;
 	w->t.cfg.turn_username = TURN_USER;
 	w->t.cfg.turn_password = password;
