@@ -6,7 +6,8 @@
  * answerer (its to-tag). The keys read are those Kamailio's and
  * OpenSIPS's rtpengine modules send: command, call-id, from-tag, to-tag,
  * sdp, flags, replace, ICE, ICE-lite, rtcp-mux, transport-protocol,
- * direction. The reply dict is {"result":"ok", ...} or
+ * direction; and for SRTP and force-relay (ng_media.c) SDES, DTLS and
+ * icelab's own tenant and user. The reply dict is {"result":"ok", ...} or
  * {"result":"error","error-reason":...}, and "warning" when an option
  * was accepted but not honoured.
  *
@@ -21,51 +22,9 @@
 #include <string.h>
 
 #include "icelab/sbc_relay.h"
+#include "ng_internal.h"
 #include "ng_media.h"
 #include "sbc_internal.h"
-
-#define NG_NODES 2048
-#define NG_SDP_MAX (64 * 1024)
-#define NG_COOKIE_MAX 128
-#define NG_CACHE 32
-#define NG_CACHE_MS 30000
-#define NG_HELD 64             /* commands waiting for TURN allocations at once */
-#define NG_HOLD_MS 10000       /* then an error reply, if the TURN client has not given up */
-
-typedef struct ng_cached {
-	char cookie[NG_COOKIE_MAX];
-	size_t cookie_len;
-	char *reply;
-	size_t len;
-	uint64_t at_ms;
-} ng_cached;
-
-/* An offer or answer toward a force-relay leg whose allocation is under
- * way (IL_SBC_ERR_RELAY_PENDING): kept whole, run again once the
- * allocation is ready or failed, and answered then (il_sbc_ng_poll). */
-typedef struct ng_held {
-	uint8_t *msg;          /* the datagram; NULL: a free slot */
-	size_t len, cookie_len;
-	il_addr to;            /* who gets the reply */
-	char call_id[IL_SBC_CALL_ID_MAX + 1];
-	size_t id_len;
-	bool created;          /* the call was made by this command: gone if it fails */
-	uint64_t deadline_ms;
-} ng_held;
-
-struct il_sbc_ng {
-	il_sbc_bridge *b;
-	il_benc_node nodes[NG_NODES];
-	char sdp[NG_SDP_MAX];
-	ng_cached cache[NG_CACHE];
-	unsigned cache_next;
-	uint64_t commands, errors;
-	void (*stats_fn)(void *user, il_benc_writer *w);
-	void *stats_user;
-	const il_sbc_policy *policy;   /* --relay-policy; NULL: no rules */
-	ng_held held[NG_HELD];
-	size_t held_count;
-};
 
 il_sbc_ng *il_sbc_ng_new(il_sbc_bridge *b)
 {
@@ -105,22 +64,7 @@ void il_sbc_ng_set_statistics(il_sbc_ng *ng, void (*fn)(void *user, il_benc_writ
 
 /* ---- reply helpers ---- */
 
-typedef struct ng_ctx {
-	il_sbc_ng *ng;
-	const il_benc_node *n;
-	int root;
-	il_benc_writer *w;
-	size_t mark;           /* the writer's length after the cookie */
-	uint64_t now_ms;
-	char warning[256];
-	const uint8_t *msg;    /* the datagram (held commands keep a copy) */
-	size_t msg_len, cookie_len;
-	const il_addr *from;
-	bool rerun_created;    /* a held command run again: it made the call */
-	bool held;             /* this command waits for a TURN allocation */
-} ng_ctx;
-
-static bool reply_error(ng_ctx *x, const char *reason)
+bool ng_reply_error(ng_ctx *x, const char *reason)
 {
 	x->w->len = x->mark;
 	x->w->overflow = false;
@@ -213,36 +157,6 @@ static void offer_options(ng_ctx *x, const char *sdp, size_t len, il_sbc_call_op
 	o->adopt_new_source = il_benc_dict_has_item(n, r, "flags", "media-handover");
 }
 
-/* Keeps the command until the allocation is ready: false when the table
- * of held commands is full (an error reply then). */
-static bool hold(ng_ctx *x, il_sbc_call *c, bool created)
-{
-	il_sbc_ng *ng = x->ng;
-	for (int i = 0; i < NG_HELD; i++) {
-		ng_held *h = &ng->held[i];
-		if (h->msg)
-			continue;
-		h->msg = malloc(x->msg_len);
-		if (!h->msg)
-			return false;
-		memcpy(h->msg, x->msg, x->msg_len);
-		h->len = x->msg_len;
-		h->cookie_len = x->cookie_len;
-		memset(&h->to, 0, sizeof h->to);
-		if (x->from)
-			h->to = *x->from;
-		const char *id = il_sbc_call_id(c);
-		h->id_len = strlen(id);
-		memcpy(h->call_id, id, h->id_len + 1);
-		h->created = created;
-		h->deadline_ms = x->now_ms + NG_HOLD_MS;
-		ng->held_count++;
-		x->held = true;
-		return true;
-	}
-	return false;
-}
-
 static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 {
 	size_t id_len, ft_len = 0, tt_len = 0, sdp_len;
@@ -252,13 +166,13 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 	const char *tt = il_benc_dict_str(n, x->root, "to-tag", &tt_len);
 	const char *sdp = il_benc_dict_str(n, x->root, "sdp", &sdp_len);
 	if (!id || id_len == 0)
-		return reply_error(x, "No call-id in message");
+		return ng_reply_error(x, "No call-id in message");
 	if (!ft || ft_len == 0)
-		return reply_error(x, "No from-tag in message");
+		return ng_reply_error(x, "No from-tag in message");
 	if (!sdp)
-		return reply_error(x, "No SDP body in message");
+		return ng_reply_error(x, "No SDP body in message");
 	if (id_len > IL_SBC_CALL_ID_MAX || ft_len > IL_SBC_TAG_MAX || tt_len > IL_SBC_TAG_MAX)
-		return reply_error(x, "call-id or tag too long");
+		return ng_reply_error(x, "call-id or tag too long");
 	il_sbc_bridge *b = x->ng->b;
 	il_sbc_call *c = il_sbc_bridge_find(b, id, id_len);
 	bool created = false;
@@ -272,13 +186,13 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 		const char *why;
 		if (sbc_ng_media_options(n, x->root, sdp, sdp_len, x->ng->policy, &opt, &why, note,
 					 sizeof note, why_bad, sizeof why_bad) < 0)
-			return reply_error(x, why_bad);
+			return ng_reply_error(x, why_bad);
 		if (note[0])
 			warn(x, note);
 		if (!c) {
 			c = il_sbc_bridge_create(b, id, id_len, &opt, x->now_ms, &rc);
 			if (!c)
-				return reply_error(x, sbc_err_text(rc));
+				return ng_reply_error(x, sbc_err_text(rc));
 			created = true;
 			il_sbc_call_set_tag(c, 0, ft, ft_len);
 			if (opt.force_relay[0] || opt.force_relay[1]) {
@@ -297,10 +211,10 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 			il_sbc_call_set_tag(c, 1 - from, tt, tt_len);
 	} else {
 		if (!c)
-			return reply_error(x, "Unknown call-id");
+			return ng_reply_error(x, "Unknown call-id");
 		il_sbc_session *s = il_sbc_call_session(c);
 		if (!s->offer_pending)
-			return reply_error(x, "No offer to answer");
+			return ng_reply_error(x, "No offer to answer");
 		from = 1 - s->offerer;
 		if (tt && tt_len && !il_sbc_call_tag(c, from)[0])
 			il_sbc_call_set_tag(c, from, tt, tt_len);
@@ -312,7 +226,7 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 		      : il_sbc_session_answer(s, from, sdp, sdp_len, x->ng->sdp, sizeof x->ng->sdp,
 					      x->now_ms, &perr);
 	created = created || x->rerun_created;
-	if (rc == IL_SBC_ERR_RELAY_PENDING && hold(x, c, created))
+	if (rc == IL_SBC_ERR_RELAY_PENDING && ng_hold(x, c, created))
 		return true; /* answered by il_sbc_ng_poll */
 	if (rc < 0) {
 		char reason[320];
@@ -325,7 +239,7 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 		if (created)
 			il_sbc_bridge_delete(b, c, is_offer ? "offer-failed" : "answer-failed",
 					     x->now_ms);
-		return reply_error(x, reason);
+		return ng_reply_error(x, reason);
 	}
 	char extra[64];
 	snprintf(extra, sizeof extra, "\"leg\":\"%s\"", from ? "B" : "A");
@@ -502,12 +416,12 @@ static il_sbc_call *need_call(ng_ctx *x)
 	size_t len;
 	const char *id = il_benc_dict_str(x->n, x->root, "call-id", &len);
 	if (!id || len == 0) {
-		reply_error(x, "No call-id in message");
+		ng_reply_error(x, "No call-id in message");
 		return NULL;
 	}
 	il_sbc_call *c = il_sbc_bridge_find(x->ng->b, id, len);
 	if (!c)
-		reply_error(x, "Unknown call-id");
+		ng_reply_error(x, "Unknown call-id");
 	return c;
 }
 
@@ -579,7 +493,7 @@ static ng_cached *cache_find(il_sbc_ng *ng, const uint8_t *cookie, size_t len, u
 	return NULL;
 }
 
-static void cache_store(il_sbc_ng *ng, const uint8_t *cookie, size_t clen, const char *reply,
+void ng_cache_store(il_sbc_ng *ng, const uint8_t *cookie, size_t clen, const char *reply,
 			size_t len, uint64_t now_ms)
 {
 	ng_cached *e = &ng->cache[ng->cache_next];
@@ -618,11 +532,11 @@ static bool dispatch(ng_ctx *x, const char *cmd, size_t len)
 	if (IS("statistics"))
 		return cmd_statistics(x);
 #undef IS
-	return reply_error(x, "Unrecognized command");
+	return ng_reply_error(x, "Unrecognized command");
 }
 
 /* One command (the cookie already checked): its reply in out, cached. */
-static size_t run(il_sbc_ng *ng, const uint8_t *msg, size_t len, size_t clen, char *out,
+size_t ng_run(il_sbc_ng *ng, const uint8_t *msg, size_t len, size_t clen, char *out,
 		  size_t cap, uint64_t now_ms, const il_addr *from, bool rerun_created)
 {
 	const uint8_t *sp = msg + clen;
@@ -639,32 +553,22 @@ static size_t run(il_sbc_ng *ng, const uint8_t *msg, size_t len, size_t clen, ch
 		char reason[96];
 		snprintf(reason, sizeof reason, "Failed to decode bencode: %s at offset %zu",
 			 il_benc_strerror(count), where);
-		ok = reply_error(&x, reason);
+		ok = ng_reply_error(&x, reason);
 	} else if (ng->nodes[0].type != IL_BENC_DICT) {
-		ok = reply_error(&x, "Not a dictionary");
+		ok = ng_reply_error(&x, "Not a dictionary");
 	} else {
 		size_t cl;
 		const char *cmd = il_benc_dict_str(ng->nodes, 0, "command", &cl);
-		ok = cmd ? dispatch(&x, cmd, cl) : reply_error(&x, "No command in message");
+		ok = cmd ? dispatch(&x, cmd, cl) : ng_reply_error(&x, "No command in message");
 	}
 	if (x.held)
 		return 0; /* the reply comes from il_sbc_ng_poll */
 	if (w.overflow)
-		ok = reply_error(&x, "Reply too long");
+		ok = ng_reply_error(&x, "Reply too long");
 	if (!ok)
 		ng->errors++;
-	cache_store(ng, msg, clen, out, w.len, now_ms);
+	ng_cache_store(ng, msg, clen, out, w.len, now_ms);
 	return w.len;
-}
-
-static ng_held *held_find(il_sbc_ng *ng, const uint8_t *cookie, size_t len)
-{
-	for (int i = 0; ng->held_count && i < NG_HELD; i++) {
-		ng_held *h = &ng->held[i];
-		if (h->msg && h->cookie_len == len && memcmp(h->msg, cookie, len) == 0)
-			return h;
-	}
-	return NULL;
 }
 
 size_t il_sbc_ng_handle_from(il_sbc_ng *ng, const il_addr *from, const uint8_t *msg, size_t len,
@@ -680,13 +584,13 @@ size_t il_sbc_ng_handle_from(il_sbc_ng *ng, const il_addr *from, const uint8_t *
 		memcpy(out, hit->reply, hit->len);
 		return hit->len;
 	}
-	ng_held *h = held_find(ng, msg, clen);
+	ng_held *h = ng_held_find(ng, msg, clen);
 	if (h) { /* a retransmission of a held command: answered once, later */
 		if (from)
 			h->to = *from;
 		return 0;
 	}
-	return run(ng, msg, len, clen, out, cap, now_ms, from, false);
+	return ng_run(ng, msg, len, clen, out, cap, now_ms, from, false);
 }
 
 size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out, size_t cap,
@@ -695,72 +599,3 @@ size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out
 	return il_sbc_ng_handle_from(ng, NULL, msg, len, out, cap, now_ms);
 }
 
-size_t il_sbc_ng_held_count(const il_sbc_ng *ng)
-{
-	return ng->held_count;
-}
-
-void il_sbc_ng_set_policy(il_sbc_ng *ng, const il_sbc_policy *p)
-{
-	ng->policy = p;
-}
-
-static bool relay_allocating(il_sbc_session *s)
-{
-	for (unsigned i = 0; i < 2; i++) {
-		il_sbc_leg_stats st;
-		if (il_sbc_session_get_leg(s, i, &st) == IL_SBC_OK &&
-		    st.relay_state == IL_SBC_RELAY_ALLOCATING)
-			return true;
-	}
-	return false;
-}
-
-/* An error reply to a held command, cached like any reply. */
-static size_t held_error(il_sbc_ng *ng, const ng_held *h, const char *reason, char *out,
-			 size_t cap, uint64_t now_ms)
-{
-	il_benc_writer w;
-	il_benc_writer_init(&w, out, cap);
-	il_benc_put_raw(&w, h->msg, h->cookie_len + 1);
-	ng_ctx x = {.ng = ng, .w = &w, .mark = w.len};
-	reply_error(&x, reason);
-	ng->errors++;
-	cache_store(ng, h->msg, h->cookie_len, out, w.len, now_ms);
-	return w.overflow ? 0 : w.len;
-}
-
-void il_sbc_ng_poll(il_sbc_ng *ng, char *out, size_t cap, uint64_t now_ms,
-		    il_sbc_ng_reply_fn fn, void *user)
-{
-	for (int i = 0; ng->held_count && i < NG_HELD; i++) {
-		ng_held *h = &ng->held[i];
-		if (!h->msg)
-			continue;
-		il_sbc_call *c = il_sbc_bridge_find(ng->b, h->call_id, h->id_len);
-		bool waiting = c && relay_allocating(il_sbc_call_session(c));
-		if (waiting && now_ms < h->deadline_ms)
-			continue;
-		ng_held mine = *h; /* the slot is free again: run may hold the command anew */
-		h->msg = NULL;
-		ng->held_count--;
-		size_t n;
-		if (!c) {
-			n = held_error(ng, &mine, "the call ended while its TURN allocation was under way",
-				       out, cap, now_ms);
-		} else if (waiting) {
-			char reason[96];
-			snprintf(reason, sizeof reason,
-				 "force-relay: no TURN allocation within %u ms", NG_HOLD_MS);
-			n = held_error(ng, &mine, reason, out, cap, now_ms);
-			if (mine.created)
-				il_sbc_bridge_delete(ng->b, c, "relay-timeout", now_ms);
-		} else {
-			n = run(ng, mine.msg, mine.len, mine.cookie_len, out, cap, now_ms, &mine.to,
-				mine.created);
-		}
-		if (n && fn)
-			fn(user, &mine.to, out, n);
-		free(mine.msg);
-	}
-}
