@@ -91,4 +91,18 @@ static inline void t_turn_srv_start(t_turn_srv *t, const char *realm, uint64_t s
 	assert_non_null(t->srv);
 }
 
+/* Delivers to the server (at turn) what the bridge of t sent it since
+ * *pumped, and what that made the bridge send in turn (sbc_test_util.h). */
+static inline void t_turn_pump(t_turn_srv *ts, const il_addr *turn, const t_ctx *t,
+			       size_t *pumped)
+{
+	while (*pumped < t->sent_count) {
+		const t_sent *p = &t->sent[(*pumped)++];
+		if (!il_addr_equal(&p->remote, turn))
+			continue;
+		il_five_tuple ft = {.local = *turn, .remote = p->local, .transport = IL_TRANSPORT_UDP};
+		il_turn_server_handle_client(ts->srv, &ft, p->data, p->len, t->now);
+	}
+}
+
 #endif

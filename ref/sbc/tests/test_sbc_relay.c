@@ -57,14 +57,7 @@ static void srv_to_peer(void *user, const il_addr *relayed, const il_addr *peer,
  * the bridge send in turn). */
 static void pump(tw *w)
 {
-	while (w->pumped < w->t.sent_count) {
-		const t_sent *p = &w->t.sent[w->pumped++];
-		if (!il_addr_equal(&p->remote, &w->turn))
-			continue;
-		il_five_tuple ft = {.local = w->turn, .remote = p->local,
-				    .transport = IL_TRANSPORT_UDP};
-		il_turn_server_handle_client(w->srv, &ft, p->data, p->len, w->t.now);
-	}
+	t_turn_pump(&w->ts, &w->turn, &w->t, &w->pumped);
 }
 
 /* A datagram from peer to the relayed address. */

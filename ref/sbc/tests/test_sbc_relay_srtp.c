@@ -52,14 +52,7 @@ static void to_peer(void *user, const il_addr *relayed, const il_addr *peer, con
 
 static void pump(rw *w)
 {
-	while (w->pumped < w->t.sent_count) {
-		const t_sent *p = &w->t.sent[w->pumped++];
-		if (!il_addr_equal(&p->remote, &w->turn))
-			continue;
-		il_five_tuple ft = {.local = w->turn, .remote = p->local,
-				    .transport = IL_TRANSPORT_UDP};
-		il_turn_server_handle_client(w->ts.srv, &ft, p->data, p->len, w->t.now);
-	}
+	t_turn_pump(&w->ts, &w->turn, &w->t, &w->pumped);
 }
 
 static void from_web(rw *w, const uint8_t *data, size_t len)
