@@ -41,7 +41,8 @@ struct sbc_dtls_ctx {
 };
 
 struct sbc_dtls {
-	SSL *ssl;
+	sbc_dtls_ctx *ctx;
+	SSL *ssl;                /* made by the first flight (ssl_make) */
 	BIO *rbio;
 	bool client, started;
 	int state;
@@ -257,12 +258,30 @@ sbc_dtls *sbc_dtls_new(sbc_dtls_ctx *c, bool client, const char *peer_fingerprin
 	d->user = user;
 	d->deadline = UINT64_MAX;
 	d->state = client ? IL_SBC_DTLS_WAITING : IL_SBC_DTLS_HANDSHAKING;
-	d->ssl = SSL_new(c->ssl_ctx);
+	d->ctx = c;
+	return d;
+fail:
+	sbc_dtls_free(d);
+	return NULL;
+}
+
+/* The OpenSSL connection, when the handshake begins (our ClientHello,
+ * or the peer's first datagram): about 12 KB that a call which never
+ * carries media does not pay (RSS per idle call, issue #8 §7). */
+static bool ssl_make(sbc_dtls *d)
+{
+	if (d->ssl)
+		return true;
+	d->ssl = SSL_new(d->ctx->ssl_ctx);
 	d->rbio = BIO_new(BIO_s_mem());
 	BIO *wbio = BIO_new(out_method);
 	if (!d->ssl || !d->rbio || !wbio) {
 		BIO_free(wbio);
-		goto fail;
+		SSL_free(d->ssl);
+		BIO_free(d->rbio);
+		d->ssl = NULL;
+		d->rbio = NULL;
+		return false;
 	}
 	BIO_set_data(wbio, d);
 	BIO_set_init(wbio, 1);
@@ -271,14 +290,11 @@ sbc_dtls *sbc_dtls_new(sbc_dtls_ctx *c, bool client, const char *peer_fingerprin
 	SSL_set_app_data(d->ssl, d);
 	SSL_set_options(d->ssl, SSL_OP_NO_QUERY_MTU);
 	SSL_set_mtu(d->ssl, DTLS_MTU);
-	if (client)
+	if (d->client)
 		SSL_set_connect_state(d->ssl);
 	else
 		SSL_set_accept_state(d->ssl);
-	return d;
-fail:
-	sbc_dtls_free(d);
-	return NULL;
+	return true;
 }
 
 void sbc_dtls_free(sbc_dtls *d)
@@ -399,6 +415,10 @@ void sbc_dtls_start(sbc_dtls *d, uint64_t now_ms)
 		return;
 	d->started = true;
 	d->state = IL_SBC_DTLS_HANDSHAKING;
+	if (!ssl_make(d)) {
+		fail(d, "out of memory");
+		return;
+	}
 	advance(d, now_ms);
 }
 
@@ -408,6 +428,10 @@ void sbc_dtls_handle(sbc_dtls *d, const uint8_t *data, size_t len, uint64_t now_
 		return;
 	if (d->client && !d->started)
 		return; /* RFC 5763 §5: a client sends first */
+	if (!ssl_make(d)) {
+		fail(d, "out of memory");
+		return;
+	}
 	(void)BIO_reset(d->rbio); /* one datagram at a time: nothing left from the last */
 	if (BIO_write(d->rbio, data, (int)len) != (int)len)
 		return;
@@ -416,7 +440,7 @@ void sbc_dtls_handle(sbc_dtls *d, const uint8_t *data, size_t len, uint64_t now_
 
 void sbc_dtls_timer(sbc_dtls *d, uint64_t now_ms)
 {
-	if (d->state != IL_SBC_DTLS_HANDSHAKING || now_ms < d->deadline)
+	if (d->state != IL_SBC_DTLS_HANDSHAKING || now_ms < d->deadline || !d->ssl)
 		return;
 	if (DTLSv1_handle_timeout(d->ssl) < 0)
 		fail(d, "retransmission failed");
