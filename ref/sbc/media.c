@@ -319,9 +319,12 @@ static void check_connected(il_sbc_session *s)
 	    !s->leg[1].st.tx_packets)
 		return;
 	s->state = IL_SBC_STATE_CONNECTED;
-	if (il_sbc_session_format_connected(s, s->connected_line, sizeof s->connected_line) < 0)
-		s->connected_line[0] = '\0';
-	il_sbc_event ev = {.type = IL_SBC_EV_MEDIA_CONNECTED, .text = s->connected_line};
+	/* On the stack: the line is the event's, for its callback only (an
+	 * idle call keeps no 512 bytes for it). */
+	char line[512];
+	if (il_sbc_session_format_connected(s, line, sizeof line) < 0)
+		line[0] = '\0';
+	il_sbc_event ev = {.type = IL_SBC_EV_MEDIA_CONNECTED, .text = line};
 	sbc_emit(s, &ev);
 }
 

@@ -60,7 +60,6 @@ struct il_sbc_session {
 	unsigned offerer;
 	uint64_t last_media_ms;  /* the media timeout counts from here */
 	il_sdp_session *sdp;     /* scratch for parse + rewrite: only during an offer/answer */
-	char connected_line[512];
 };
 
 /* media.c */

@@ -152,7 +152,7 @@ typedef struct il_sbc_event {
 	il_addr addr, previous;
 	uint32_t ssrc;
 	int local_type, remote_type; /* ICE_SELECTED: enum il_ice_candidate_type */
-	const char *text;            /* MEDIA_CONNECTED */
+	const char *text;            /* MEDIA_CONNECTED; valid during the callback only */
 } il_sbc_event;
 
 typedef struct il_sbc_callbacks {
