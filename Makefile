@@ -16,6 +16,7 @@ EXTRA_LDFLAGS ?=
 CFLAGS := -std=c17 -Wall -Wextra -Werror -Wshadow -Wvla -g $(OPT) -D_GNU_SOURCE \
 	-Iref/include -MMD -MP $(EXTRA_CFLAGS)
 LDLIBS := -levent -levent_openssl -levent_pthreads -lssl -ljansson -lidn -lz -lcrypto -lpthread
+LDLIBS += -lsrtp2
 TEST_LDLIBS := -lcmocka $(LDLIBS)
 
 LIB_SRCS := $(filter-out %/tests/%,$(wildcard ref/*/*.c))

@@ -7,6 +7,7 @@
 # instrumentation: build/libicelab.a is gcc-built and uninstrumented.
 
 FUZZ_TARGETS := stun_decode stun_stream channeldata ice_sdp
+FUZZ_TARGETS += sbc_srtp
 FUZZ_BUILD := build/fuzz
 FUZZ_CC ?= clang
 FUZZ_AFL_CC ?= afl-clang-fast

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "icelab/sdp.h"
+#include "icelab/stun.h"
 
 #define MEDIA_INTERVAL_US 20000ull
 #define RTCP_INTERVAL_US 1000000ull
@@ -70,6 +73,7 @@ static void count_media(sim_media_stats *st, const il_addr *from, const uint8_t 
 /* ---- the bridge ---- */
 
 #define SBC_SOCKS 4 /* leg A RTP, RTCP, leg B RTP, RTCP */
+#define SIM_SBC_EVENT_TYPES 32 /* above every enum il_sbc_event_type */
 
 struct sim_sbc {
 	il_sim *sim;
@@ -78,7 +82,7 @@ struct sim_sbc {
 	int sock[SBC_SOCKS];
 	il_addr bound[SBC_SOCKS];
 	uint64_t wake_at;
-	size_t events[IL_SBC_EV_TIMEOUT + 1];
+	size_t events[SIM_SBC_EVENT_TYPES];
 	char connected[512];
 };
 
@@ -127,7 +131,7 @@ static void sbc_send(void *user, const il_addr *local, const il_addr *remote, co
 static void sbc_event(void *user, const il_sbc_event *ev)
 {
 	sim_sbc *b = user;
-	if (ev->type >= 1 && ev->type <= IL_SBC_EV_TIMEOUT)
+	if (ev->type >= 1 && ev->type < SIM_SBC_EVENT_TYPES)
 		b->events[ev->type]++;
 	if (ev->type == IL_SBC_EV_MEDIA_CONNECTED && ev->text)
 		snprintf(b->connected, sizeof b->connected, "%s", ev->text);
@@ -180,6 +184,7 @@ sim_sbc *sim_sbc_new(il_sim *sim, int host, const il_sbc_config *cfg,
 	b->s = il_sbc_session_new(cfg, &lc[0], &lc[1], &cb, now_ms(sim), NULL);
 	if (!b->s)
 		goto fail;
+	sbc_reschedule(b); /* a force-relay leg's allocation is under way */
 	return b;
 fail:
 	sim_sbc_free(b);
@@ -218,7 +223,7 @@ il_sbc_session *sim_sbc_session(sim_sbc *b)
 
 size_t sim_sbc_event_count(const sim_sbc *b, int type)
 {
-	return type >= 1 && type <= IL_SBC_EV_TIMEOUT ? b->events[type] : 0;
+	return type >= 1 && type < SIM_SBC_EVENT_TYPES ? b->events[type] : 0;
 }
 
 const char *sim_sbc_connected_line(const sim_sbc *b)
@@ -239,6 +244,10 @@ struct sim_phone {
 	uint32_t ts;
 	uint64_t media_gen;
 	sim_media_stats st;
+	/* SDES: what the SDP says, what we protect with, the far end's. */
+	bool sdes;
+	uint8_t sdp_key[30];
+	il_sbc_srtp *tx, *rx;
 };
 
 static void phone_recv(void *user, il_sim *sim, int sock, const il_addr *from,
@@ -246,7 +255,57 @@ static void phone_recv(void *user, il_sim *sim, int sock, const il_addr *from,
 {
 	(void)sim;
 	(void)sock;
-	count_media(&((sim_phone *)user)->st, from, data, len);
+	sim_phone *p = user;
+	uint8_t buf[2048];
+	if (p->sdes) { /* RFC 3711: what does not authenticate is not media */
+		bool rtcp = len >= 2 && data[1] >= 192 && data[1] <= 223;
+		if (!p->rx || len > sizeof buf) {
+			p->st.srtp_failed++;
+			return;
+		}
+		memcpy(buf, data, len);
+		if (il_sbc_srtp_unprotect(p->rx, rtcp, buf, &len) != IL_SBC_SRTP_OK) {
+			p->st.srtp_failed++;
+			return;
+		}
+		data = buf;
+	}
+	count_media(&p->st, from, data, len);
+}
+
+#define PHONE_SUITE "AES_CM_128_HMAC_SHA1_80"
+
+int sim_phone_use_sdes(sim_phone *p, const uint8_t sdp_key[30], const uint8_t send_key[30])
+{
+	il_sbc_srtp_free(p->tx);
+	p->tx = il_sbc_srtp_new(PHONE_SUITE, send_key, false);
+	memcpy(p->sdp_key, sdp_key, sizeof p->sdp_key);
+	p->sdes = p->tx != NULL;
+	return p->sdes ? 0 : -1;
+}
+
+/* The far end's key: its a=crypto with our suite (RFC 4568 §9.1). */
+static void phone_remote_key(sim_phone *p, const char *sdp)
+{
+	const char *c = strstr(sdp, "a=crypto:");
+	c = c ? strstr(c, "AES_CM_128_HMAC_SHA1_80 inline:") : NULL;
+	uint8_t raw[33];
+	if (!c || strcspn(c + 31, "|\r\n") != 40 ||
+	    EVP_DecodeBlock(raw, (const unsigned char *)c + 31, 40) != 30)
+		return;
+	il_sbc_srtp_free(p->rx);
+	p->rx = il_sbc_srtp_new(PHONE_SUITE, raw, true);
+}
+
+/* Protects buf in place (cap >= len + IL_SBC_SRTP_MAX_TRAILER) when SDES. */
+static size_t phone_protect(sim_phone *p, uint8_t *buf, size_t len, bool rtcp)
+{
+	if (!p->sdes)
+		return len;
+	return il_sbc_srtp_protect(p->tx, rtcp, buf, &len, len + IL_SBC_SRTP_MAX_TRAILER) ==
+			       IL_SBC_SRTP_OK
+		       ? len
+		       : 0;
 }
 
 sim_phone *sim_phone_new(il_sim *sim, int host, uint16_t rtp_port, uint32_t ssrc)
@@ -280,25 +339,34 @@ void sim_phone_free(sim_phone *p)
 		il_sim_udp_close(p->sim, p->rtp_sock);
 	if (p->rtcp_sock >= 0)
 		il_sim_udp_close(p->sim, p->rtcp_sock);
+	il_sbc_srtp_free(p->tx);
+	il_sbc_srtp_free(p->rx);
 	free(p);
 }
 
 int sim_phone_sdp(const sim_phone *p, char *out, size_t cap)
 {
-	char ip[IL_ADDR_STRLEN];
+	char ip[IL_ADDR_STRLEN], crypto[128] = "";
 	il_addr_format_ip(&p->rtp_addr, ip, sizeof ip);
+	if (p->sdes) {
+		unsigned char b64[48];
+		EVP_EncodeBlock(b64, p->sdp_key, sizeof p->sdp_key);
+		snprintf(crypto, sizeof crypto, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n",
+			 (const char *)b64);
+	}
 	int n = snprintf(out, cap,
 			 "v=0\r\n"
 			 "o=phone 1 1 IN IP4 %s\r\n"
 			 "s=call\r\n"
 			 "c=IN IP4 %s\r\n"
 			 "t=0 0\r\n"
-			 "m=audio %u RTP/AVP 0 8 101\r\n"
+			 "m=audio %u %s 0 8 101\r\n"
 			 "a=rtpmap:0 PCMU/8000\r\n"
 			 "a=rtpmap:8 PCMA/8000\r\n"
 			 "a=rtpmap:101 telephone-event/8000\r\n"
+			 "%s"
 			 "a=sendrecv\r\n",
-			 ip, ip, p->rtp_addr.port);
+			 ip, ip, p->rtp_addr.port, p->sdes ? "RTP/SAVP" : "RTP/AVP", crypto);
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -321,6 +389,8 @@ int sim_phone_set_remote_sdp(sim_phone *p, const char *sdp)
 		}
 	}
 	free(s);
+	if (rc == 0 && p->sdes)
+		phone_remote_key(p, sdp);
 	return rc;
 }
 
@@ -329,15 +399,15 @@ static void phone_tick(il_sim *sim, void *arg, uint64_t gen)
 	sim_phone *p = arg;
 	if (!p->running || gen != p->media_gen || !p->have_remote)
 		return;
-	uint8_t buf[RTP_LEN];
-	size_t n = build_rtp(buf, p->seq++, p->ts, p->ssrc);
+	uint8_t buf[RTP_LEN + IL_SBC_SRTP_MAX_TRAILER];
+	size_t n = phone_protect(p, buf, build_rtp(buf, p->seq++, p->ts, p->ssrc), false);
 	p->ts += 160;
-	if (il_sim_udp_send(sim, p->rtp_sock, &p->remote_rtp, buf, n) >= 0)
+	if (n && il_sim_udp_send(sim, p->rtp_sock, &p->remote_rtp, buf, n) >= 0)
 		p->st.rtp_sent++;
 	/* An RTCP report each second, from the RTCP port (RFC 3550 §6.2). */
 	if (p->st.rtp_sent % (RTCP_INTERVAL_US / MEDIA_INTERVAL_US) == 1) {
-		n = build_rtcp(buf, p->ssrc);
-		if (il_sim_udp_send(sim, p->rtcp_sock, &p->remote_rtcp, buf, n) >= 0)
+		n = phone_protect(p, buf, build_rtcp(buf, p->ssrc), true);
+		if (n && il_sim_udp_send(sim, p->rtcp_sock, &p->remote_rtcp, buf, n) >= 0)
 			p->st.rtcp_sent++;
 	}
 	il_sim_schedule(sim, il_sim_now(sim) + MEDIA_INTERVAL_US, phone_tick, p, gen);
@@ -366,6 +436,7 @@ struct sim_ice_ua {
 	il_sim *sim;
 	int sock;
 	il_addr base;
+	il_addr stun_server;     /* family NONE: no Binding asked */
 	il_ice_agent *agent;
 	uint64_t wake_at;
 	bool running;
@@ -425,11 +496,30 @@ static void ua_data(void *user, unsigned stream, unsigned component, const uint8
 	count_media(&((sim_ice_ua *)user)->st, NULL, data, len);
 }
 
+/* The server-reflexive candidate from a Binding success response
+ * (RFC 8489 §14.2 XOR-MAPPED-ADDRESS), as a browser gathers it. */
+static void ua_binding_response(sim_ice_ua *u, const uint8_t *data, size_t len)
+{
+	il_stun_msg msg;
+	if (il_stun_decode(data, len, &msg, NULL) != IL_STUN_OK || msg.method != IL_STUN_BINDING ||
+	    msg.cls != IL_STUN_SUCCESS)
+		return;
+	const il_stun_attr *a = il_stun_msg_find(&msg, IL_ATTR_XOR_MAPPED_ADDRESS);
+	il_ice_candidate c = {.component = 1, .type = IL_ICE_CAND_SRFLX, .base = u->base,
+			      .related = u->base, .server = u->stun_server};
+	if (a && il_stun_attr_get_addr(&msg, a, &c.addr) == IL_STUN_OK)
+		il_ice_agent_add_local_candidate(u->agent, 0, &c, now_ms(u->sim));
+}
+
 static void ua_recv(void *user, il_sim *sim, int sock, const il_addr *from, const uint8_t *data,
 		    size_t len)
 {
 	(void)sock;
 	sim_ice_ua *u = user;
+	if (u->stun_server.family != IL_AF_NONE && il_addr_equal(from, &u->stun_server)) {
+		ua_binding_response(u, data, len);
+		return;
+	}
 	il_ice_agent_handle_datagram(u->agent, &u->base, from, data, len, now_ms(sim));
 	ua_reschedule(u);
 }
@@ -457,8 +547,18 @@ sim_ice_ua *sim_ice_ua_new(il_sim *sim, int host, uint16_t port, uint32_t ssrc)
 		sim_ice_ua_free(u);
 		return NULL;
 	}
-	il_ice_agent_local_end_of_candidates(u->agent, 0, now_ms(sim));
 	return u;
+}
+
+int sim_ice_ua_gather_srflx(sim_ice_ua *u, const il_addr *server)
+{
+	uint8_t buf[64], tid[IL_STUN_TID_LEN];
+	il_sim_rng_bytes(il_sim_get_rng(u->sim), tid, sizeof tid);
+	il_stun_builder b;
+	il_stun_builder_init(&b, buf, sizeof buf, IL_STUN_BINDING, IL_STUN_REQUEST, tid);
+	size_t n = il_stun_builder_finish(&b, NULL);
+	u->stun_server = *server;
+	return n && il_sim_udp_send(u->sim, u->sock, server, buf, n) >= 0 ? 0 : -1;
 }
 
 void sim_ice_ua_free(sim_ice_ua *u)
@@ -490,12 +590,23 @@ int sim_ice_ua_answer(sim_ice_ua *u, const char *offer, char *out, size_t cap)
 		if (m->candidates[i].cand.component == 1)
 			il_ice_agent_add_remote_candidate(u->agent, 0, &m->candidates[i].cand, now);
 	il_ice_agent_remote_end_of_candidates(u->agent, 0, now);
-	char ip[IL_ADDR_STRLEN], cand[512];
+	il_ice_agent_local_end_of_candidates(u->agent, 0, now);
+	char ip[IL_ADDR_STRLEN], cand[1024];
 	il_addr_format_ip(&u->base, ip, sizeof ip);
-	il_sdp_candidate sc;
-	il_sdp_candidate_from_ice(&sc, il_ice_agent_local_candidate(u->agent, 0, 0));
-	if (il_sdp_candidate_write(&sc, cand, sizeof cand) < 0)
-		goto done;
+	size_t at = 0; /* every local candidate: host, and srflx when gathered */
+	for (size_t i = 0; i < il_ice_agent_local_candidate_count(u->agent, 0); i++) {
+		il_sdp_candidate sc;
+		il_sdp_candidate_from_ice(&sc, il_ice_agent_local_candidate(u->agent, 0, i));
+		int w = at + 2 < sizeof cand ? snprintf(cand + at, sizeof cand - at, "a=") : -1;
+		if (w < 0)
+			goto done;
+		at += (size_t)w;
+		w = il_sdp_candidate_write(&sc, cand + at, sizeof cand - at);
+		if (w < 0 || at + (size_t)w + 3 > sizeof cand)
+			goto done;
+		at += (size_t)w;
+		at += (size_t)snprintf(cand + at, sizeof cand - at, "\r\n");
+	}
 	int n = snprintf(out, cap,
 			 "v=0\r\n"
 			 "o=- 3003 1 IN IP4 %s\r\n"
@@ -509,7 +620,7 @@ int sim_ice_ua_answer(sim_ice_ua *u, const char *offer, char *out, size_t cap)
 			 "a=rtcp-mux\r\n"
 			 "a=ice-ufrag:%s\r\n"
 			 "a=ice-pwd:%s\r\n"
-			 "a=%s\r\n"
+			 "%s"
 			 "a=end-of-candidates\r\n",
 			 ip, u->base.port, ip, il_ice_agent_local_ufrag(u->agent, 0),
 			 il_ice_agent_local_pwd(u->agent, 0), cand);

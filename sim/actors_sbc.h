@@ -3,7 +3,8 @@
  * phone that knows nothing of ICE (its SDP names its own, maybe private,
  * address; it sends RTP every 20 ms and an RTCP report every second from
  * a second port); and a browser-like endpoint running the full ICE agent
- * (ice.h) with its host candidate, answering or offering through SDP.
+ * (ice.h) with its host candidate (and a server-reflexive one when asked),
+ * answering or offering through SDP.
  * Signalling is the caller's: it carries the SDP text between the actors
  * and the bridge (il_sbc_session_offer / _answer through sim_sbc). */
 #ifndef ICELAB_SIM_ACTORS_SBC_H
@@ -21,6 +22,7 @@ typedef struct sim_media_stats {
 	uint32_t rtp_sent, rtp_received, rtcp_sent, rtcp_received;
 	uint32_t foreign;        /* received media marked SIM_SBC_FOREIGN_MARK */
 	il_addr last_from;
+	uint32_t srtp_failed;    /* SDES phone: received packets that did not unprotect */
 } sim_media_stats;
 
 /* ---- the bridge ---- */
@@ -52,12 +54,23 @@ int sim_phone_set_remote_sdp(sim_phone *p, const char *sdp);
 void sim_phone_start_media(sim_phone *p);
 void sim_phone_stop_media(sim_phone *p);
 const sim_media_stats *sim_phone_stats(const sim_phone *p);
+/* SDES (RFC 4568) with AES_CM_128_HMAC_SHA1_80: the phone's SDP says
+ * RTP/SAVP with sdp_key (key || salt, 30 bytes); it protects what it
+ * sends with send_key (sdp_key, or another one to make a key mismatch)
+ * and unprotects what it receives with the key of the far end's
+ * a=crypto. Call before sim_phone_sdp. 0, or -1 when libsrtp2 fails. */
+int sim_phone_use_sdes(sim_phone *p, const uint8_t sdp_key[30], const uint8_t send_key[30]);
 
 /* ---- the ICE endpoint ---- */
 
 typedef struct sim_ice_ua sim_ice_ua;
 sim_ice_ua *sim_ice_ua_new(il_sim *sim, int host, uint16_t port, uint32_t ssrc);
 void sim_ice_ua_free(sim_ice_ua *u);
+/* A Binding request to server (a STUN or TURN server, UDP): the answer
+ * adds a server-reflexive candidate, signalled in the next answer as a
+ * browser does (force-relay needs it: the TURN permission is for the
+ * NAT's address). Before sim_ice_ua_answer. 0 or -1. */
+int sim_ice_ua_gather_srflx(sim_ice_ua *u, const il_addr *server);
 /* Answers an offer that carries ICE (RFC 8839): the peer's credentials
  * and candidates in, our credentials and host candidate out, with
  * rtcp-mux; the checks start at once. */

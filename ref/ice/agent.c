@@ -90,12 +90,22 @@ il_ice_agent *il_ice_agent_new(const il_ice_config *cfg, const il_ice_callbacks 
 	if (!cfg || !cb || !cb->random || !cb->send)
 		return NULL;
 	if (cfg->ta_ms == 0 || cfg->rc == 0 || cfg->max_pairs == 0 ||
-	    cfg->max_pairs > IL_ICE_MAX_PAIRS)
+	    cfg->max_pairs > IL_ICE_MAX_PAIRS ||
+	    cfg->max_local_candidates > IL_ICE_MAX_LOCAL_CANDIDATES ||
+	    cfg->max_remote_candidates > IL_ICE_MAX_REMOTE_CANDIDATES)
 		return NULL;
-	il_ice_agent *a = calloc(1, sizeof *a);
+	uint32_t locals = cfg->max_local_candidates ? cfg->max_local_candidates
+						    : IL_ICE_MAX_LOCAL_CANDIDATES;
+	size_t fcap = (size_t)IL_ICE_MAX_STREAMS * locals;
+	il_ice_agent *a = calloc(1, sizeof *a + fcap * sizeof(ice_foundation));
 	if (!a)
 		return NULL;
+	a->foundations = (ice_foundation *)(a + 1);
+	a->foundation_cap = fcap;
 	a->cfg = *cfg;
+	a->cfg.max_local_candidates = locals;
+	if (!a->cfg.max_remote_candidates)
+		a->cfg.max_remote_candidates = IL_ICE_MAX_REMOTE_CANDIDATES;
 	a->cb = *cb;
 	if (a->cfg.rto_min_ms < 500)
 		a->cfg.rto_min_ms = 500; /* §14.3: MUST NOT be smaller than 500 ms */
@@ -141,6 +151,26 @@ static int set_local_credentials(il_ice_agent *a, ice_stream *s, const char *ufr
 									: IL_ICE_ERR_ARGUMENT;
 }
 
+/* One allocation: the stream, its pairs, candidates and triggered queue
+ * (in that order: each part's alignment holds after the one before). */
+static ice_stream *stream_new(const il_ice_agent *a)
+{
+	size_t np = a->cfg.max_pairs, nl = a->cfg.max_local_candidates,
+	       nr = a->cfg.max_remote_candidates;
+	ice_stream *s = calloc(1, sizeof *s + np * sizeof(ice_pair) +
+					  (nl + nr) * sizeof(il_ice_candidate) + np);
+	if (!s)
+		return NULL;
+	s->pairs = (ice_pair *)(s + 1);
+	s->local = (il_ice_candidate *)(s->pairs + np);
+	s->remote = s->local + nl;
+	s->triggered = (uint8_t *)(s->remote + nr);
+	s->pair_cap = np;
+	s->local_cap = nl;
+	s->remote_cap = nr;
+	return s;
+}
+
 int il_ice_agent_add_stream(il_ice_agent *a, unsigned components, const char *ufrag,
 			    const char *pwd)
 {
@@ -150,7 +180,7 @@ int il_ice_agent_add_stream(il_ice_agent *a, unsigned components, const char *uf
 		return IL_ICE_ERR_ARGUMENT;
 	if (a->stream_count == IL_ICE_MAX_STREAMS)
 		return IL_ICE_ERR_FULL;
-	ice_stream *s = calloc(1, sizeof *s);
+	ice_stream *s = stream_new(a);
 	if (!s)
 		return IL_ICE_ERR_FULL;
 	s->components = components;

@@ -113,7 +113,7 @@ void ice_assign_foundation(il_ice_agent *a, il_ice_candidate *c)
 		}
 	}
 	size_t n = a->foundation_count;
-	if (n < sizeof a->foundations / sizeof a->foundations[0]) {
+	if (n < a->foundation_cap) {
 		a->foundations[n].type = c->type;
 		a->foundations[n].transport = c->transport;
 		a->foundations[n].base = c->base;
@@ -178,7 +178,7 @@ int il_ice_agent_add_local_candidate(il_ice_agent *a, unsigned stream, const il_
 		    il_addr_equal(&s->local[i].addr, &cand.addr) &&
 		    il_addr_equal(&s->local[i].base, &cand.base))
 			return IL_ICE_ERR_DUPLICATE;
-	if (s->local_count == IL_ICE_MAX_LOCAL_CANDIDATES)
+	if (s->local_count == s->local_cap)
 		return IL_ICE_ERR_FULL;
 	if (cand.priority == 0) {
 		unsigned same = 0;
@@ -251,7 +251,7 @@ int il_ice_agent_add_remote_candidate(il_ice_agent *a, unsigned stream, const il
 		r->related = c->related;
 		return known;
 	}
-	if (s->remote_count == IL_ICE_MAX_REMOTE_CANDIDATES)
+	if (s->remote_count == s->remote_cap)
 		return IL_ICE_ERR_FULL;
 	unsigned index = (unsigned)s->remote_count++;
 	s->remote[index] = *c;
@@ -273,7 +273,7 @@ int ice_add_remote_prflx(il_ice_agent *a, unsigned si, unsigned component, const
 			 uint32_t priority)
 {
 	ice_stream *s = a->streams[si];
-	if (s->remote_count == IL_ICE_MAX_REMOTE_CANDIDATES)
+	if (s->remote_count == s->remote_cap)
 		return -1;
 	unsigned index = (unsigned)s->remote_count++;
 	il_ice_candidate *r = &s->remote[index];
@@ -297,7 +297,7 @@ int ice_add_local_prflx(il_ice_agent *a, unsigned si, const ice_pair *p, const i
 			uint32_t priority)
 {
 	ice_stream *s = a->streams[si];
-	if (s->local_count == IL_ICE_MAX_LOCAL_CANDIDATES)
+	if (s->local_count == s->local_cap)
 		return -1;
 	const il_ice_candidate *base = &s->local[p->local];
 	unsigned index = (unsigned)s->local_count++;

@@ -192,17 +192,17 @@ void ice_checklist_init_states(il_ice_agent *a)
 void ice_triggered_enqueue(ice_stream *s, unsigned pair)
 {
 	ice_pair *p = &s->pairs[pair];
-	if (p->queued || s->tq_count == IL_ICE_MAX_PAIRS)
+	if (p->queued || s->tq_count == s->pair_cap)
 		return;
 	p->queued = true;
-	s->triggered[(s->tq_head + s->tq_count++) % IL_ICE_MAX_PAIRS] = (uint8_t)pair;
+	s->triggered[(s->tq_head + s->tq_count++) % s->pair_cap] = (uint8_t)pair;
 }
 
 static int triggered_pop(ice_stream *s)
 {
 	while (s->tq_count > 0) {
 		unsigned pi = s->triggered[s->tq_head];
-		s->tq_head = (s->tq_head + 1) % IL_ICE_MAX_PAIRS;
+		s->tq_head = (s->tq_head + 1) % s->pair_cap;
 		s->tq_count--;
 		ice_pair *p = &s->pairs[pi];
 		p->queued = false;

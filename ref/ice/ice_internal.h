@@ -79,13 +79,15 @@ typedef struct ice_stream {
 	bool old_local_valid;
 	char old_lufrag[IL_ICE_UFRAG_MAX + 1];
 	il_stun_key old_lkey;
-	il_ice_candidate local[IL_ICE_MAX_LOCAL_CANDIDATES];
-	size_t local_count;
-	il_ice_candidate remote[IL_ICE_MAX_REMOTE_CANDIDATES];
-	size_t remote_count;
-	ice_pair pairs[IL_ICE_MAX_PAIRS];
-	size_t pair_count;
-	uint8_t triggered[IL_ICE_MAX_PAIRS]; /* FIFO of pair indices */
+	/* Sized by the agent's configuration, in the stream's own allocation
+	 * (ice_stream_new): local_cap, remote_cap, and cfg.max_pairs pairs. */
+	il_ice_candidate *local;
+	size_t local_count, local_cap;
+	il_ice_candidate *remote;
+	size_t remote_count, remote_cap;
+	ice_pair *pairs;
+	size_t pair_count, pair_cap;
+	uint8_t *triggered;       /* FIFO of pair indices, pair_cap of them */
 	size_t tq_head, tq_count;
 	int list_state;
 	bool local_eoc, remote_eoc;
@@ -99,6 +101,11 @@ typedef struct ice_stream {
 	char old_lpwd[IL_ICE_PWD_MAX + 1];
 	bool restart_selecting;       /* RESTART_DONE when every component is selected */
 } ice_stream;
+
+typedef struct ice_foundation {
+	uint8_t type, transport;
+	il_addr base, server;
+} ice_foundation;
 
 struct il_ice_agent {
 	il_ice_config cfg;
@@ -114,11 +121,11 @@ struct il_ice_agent {
 	unsigned rr_stream;       /* round robin over check lists */
 	il_ice_counters counters;
 	/* foundations of local candidates: (type, base IP, server IP, transport) */
-	struct {
-		uint8_t type, transport;
-		il_addr base, server;
-	} foundations[IL_ICE_MAX_STREAMS * IL_ICE_MAX_LOCAL_CANDIDATES];
-	size_t foundation_count;
+	/* foundations of local candidates: (type, base IP, server IP,
+	 * transport), IL_ICE_MAX_STREAMS x the local candidates of a stream,
+	 * in the agent's own allocation */
+	ice_foundation *foundations;
+	size_t foundation_count, foundation_cap;
 };
 
 /* agent.c */

@@ -28,6 +28,11 @@ static const il_sbc_serve_option options[] = {
 	{"log-json", true, "FILE", "JSON events, one object a line (\"-\": stderr)"},
 	{"coalesce-us", true, "MICROSECONDS",
 	 "gather packets this long after a busy wake-up (default 1000; 0: off)"},
+	{"turn-server", true, "HOST:PORT", "our TURN server (UDP) for force-relay legs"},
+	{"turn-user", true, "NAME", "its long-term credentials: the user name"},
+	{"turn-password", true, "PASSWORD", "and the password"},
+	{"relay-policy", true, "FILE",
+	 "force-relay rules by user and tenant (reloaded on SIGHUP)"},
 };
 
 const il_sbc_serve_option *il_sbc_serve_options(size_t *count)
@@ -102,6 +107,19 @@ int il_sbc_serve_set(il_sbc_serve_config *cfg, const char *name, const char *val
 				return 0;
 			}
 		return io_fail(err, err_len, "expected error, warn, info or debug, got '%s'", value);
+	} else if (!strcmp(name, "turn-server")) {
+		if (il_addr_parse(value, &cfg->turn_server) != 0 || cfg->turn_server.port == 0)
+			return io_fail(err, err_len, "expected HOST:PORT, got '%s'", value);
+	} else if (!strcmp(name, "turn-user") || !strcmp(name, "turn-password")) {
+		char *dst = name[5] == 'u' ? cfg->turn_user : cfg->turn_password;
+		if (strlen(value) >= sizeof cfg->turn_user)
+			return io_fail(err, err_len, "longer than %zu bytes",
+				       sizeof cfg->turn_user - 1);
+		snprintf(dst, sizeof cfg->turn_user, "%s", value);
+	} else if (!strcmp(name, "relay-policy")) {
+		if (strlen(value) >= sizeof cfg->relay_policy)
+			return io_fail(err, err_len, "path too long");
+		snprintf(cfg->relay_policy, sizeof cfg->relay_policy, "%s", value);
 	} else if (!strcmp(name, "log-json")) {
 		if (strlen(value) >= sizeof cfg->log_json)
 			return io_fail(err, err_len, "path too long");
@@ -160,5 +178,9 @@ int il_sbc_serve_finish(il_sbc_serve_config *cfg, char *err, size_t err_len)
 	}
 	if (cfg->bind.family != cfg->advertised.family)
 		return io_fail(err, err_len, "bind and advertised addresses are of different families");
+	if (cfg->turn_server.family != IL_AF_NONE && cfg->turn_server.family != cfg->bind.family)
+		return io_fail(err, err_len, "turn-server and bind addresses are of different families");
+	if (cfg->turn_server.family != IL_AF_NONE && (!cfg->turn_user[0] || !cfg->turn_password[0]))
+		return io_fail(err, err_len, "turn-server needs turn-user and turn-password");
 	return 0;
 }

@@ -47,6 +47,7 @@
 #include "icelab/bencode.h"
 #include "icelab/io.h"
 #include "icelab/sbc_bridge.h"
+#include "icelab/sbc_relay.h"
 
 #define RX_BATCH 64
 #define RX_SLOT 2048          /* larger datagrams are truncated and dropped */
@@ -91,6 +92,7 @@ typedef struct driver {
 	uint64_t rx, tx, tx_dropped, truncated;
 	uint8_t ngbuf[NG_MAX];
 	char ngout[NG_REPLY_MAX];
+	il_sbc_policy *policy;   /* --relay-policy, replaced whole on SIGHUP */
 } driver;
 
 /* ---- small helpers ---- */
@@ -342,6 +344,62 @@ static void drv_statistics(void *user, il_benc_writer *w)
 	il_benc_kv_int(w, "media sockets", open);
 }
 
+/* The reply to a command held for a TURN allocation (il_sbc_ng_poll). */
+static void ng_reply_held(void *user, const il_addr *to, const char *reply, size_t len)
+{
+	driver *d = user;
+	struct sockaddr_storage ss;
+	if (to->family == IL_AF_NONE)
+		return;
+	socklen_t sl = to_sockaddr(to, &ss);
+	if (sendto(d->ngfd, reply, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
+		il_log(IL_LOG_WARN, "ng: held reply not sent: %s", strerror(errno));
+}
+
+static void ng_poll(driver *d)
+{
+	if (il_sbc_ng_held_count(d->ng) == 0)
+		return;
+	il_sbc_ng_poll(d->ng, d->ngout, sizeof d->ngout, d->now_ms, ng_reply_held, d);
+	tx_flush(d);
+}
+
+/* The force-relay rules: the whole file or nothing (a bad file keeps the
+ * rules in force). 0, or -1 with err. */
+static int policy_load(driver *d, char *err, size_t err_len)
+{
+	if (!d->cfg.relay_policy[0]) {
+		il_sbc_ng_set_policy(d->ng, NULL);
+		il_sbc_policy_free(d->policy);
+		d->policy = NULL;
+		return 0;
+	}
+	FILE *f = fopen(d->cfg.relay_policy, "r");
+	if (!f) {
+		snprintf(err, err_len, "relay-policy %.300s: %s", d->cfg.relay_policy, strerror(errno));
+		return -1;
+	}
+	static char text[256 * 1024];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	bool big = !feof(f);
+	fclose(f);
+	text[n] = '\0';
+	il_sbc_policy *p = il_sbc_policy_new();
+	char why[256] = "";
+	if (big || !p || il_sbc_policy_load(p, text, why, sizeof why) < 0) {
+		snprintf(err, err_len, "relay-policy %.300s: %s", d->cfg.relay_policy,
+			 big ? "larger than 256 KiB" : p ? why : "out of memory");
+		il_sbc_policy_free(p);
+		return -1;
+	}
+	il_sbc_ng_set_policy(d->ng, p);
+	il_sbc_policy_free(d->policy);
+	d->policy = p;
+	il_log(IL_LOG_INFO, "relay-policy %s: %zu rules", d->cfg.relay_policy,
+	       il_sbc_policy_rule_count(p));
+	return 0;
+}
+
 static void ng_read(driver *d)
 {
 	for (int i = 0; i < 64; i++) {
@@ -351,10 +409,17 @@ static void ng_read(driver *d)
 				     (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			return;
-		size_t out = il_sbc_ng_handle(d->ng, d->ngbuf, (size_t)n, d->ngout, sizeof d->ngout,
-					      d->now_ms);
+		il_addr peer;
+		from_sockaddr(&from, &peer);
+		size_t held = il_sbc_ng_held_count(d->ng);
+		size_t out = il_sbc_ng_handle_from(d->ng, &peer, d->ngbuf, (size_t)n, d->ngout,
+						   sizeof d->ngout, d->now_ms);
 		if (out == 0) {
-			il_log(IL_LOG_DEBUG, "ng: a datagram of %zd bytes without a cookie, ignored", n);
+			if (il_sbc_ng_held_count(d->ng) > held)
+				il_log(IL_LOG_DEBUG, "ng: command held for a TURN allocation");
+			else
+				il_log(IL_LOG_DEBUG, "ng: no reply to a datagram of %zd bytes", n);
+			tx_flush(d); /* the allocation requests */
 			continue;
 		}
 		if (sendto(d->ngfd, d->ngout, out, MSG_DONTWAIT, (struct sockaddr *)&from, fl) < 0)
@@ -407,6 +472,15 @@ static void do_reload(driver *d)
 	if (!il_addr_equal(&fresh.ng, &d->cfg.ng) || !il_addr_equal(&fresh.bind, &d->cfg.bind) ||
 	    fresh.port_min != d->cfg.port_min || fresh.port_max != d->cfg.port_max)
 		il_log(IL_LOG_WARN, "reload: ng, bind and the port range change only on a restart");
+	if (!il_addr_equal(&fresh.turn_server, &d->cfg.turn_server) ||
+	    strcmp(fresh.turn_user, d->cfg.turn_user) ||
+	    strcmp(fresh.turn_password, d->cfg.turn_password))
+		il_log(IL_LOG_WARN, "reload: the TURN server and its credentials change only on a restart");
+	memcpy(d->cfg.relay_policy, fresh.relay_policy, sizeof d->cfg.relay_policy);
+	if (policy_load(d, err, sizeof err) < 0) {
+		il_log(IL_LOG_ERROR, "reload: %s; keeping the rules in force", err);
+		drv_event(d, "{\"event\":\"relay-policy-refused\"}");
+	}
 	d->cfg.log_level = fresh.log_level;
 	il_log_setup(d->cfg.log_level, false);
 	memcpy(d->cfg.log_json, fresh.log_json, sizeof d->cfg.log_json);
@@ -489,6 +563,11 @@ static int setup(driver *d, char *err, size_t err_len)
 	bc.sbc.strict_source = d->cfg.strict_source;
 	bc.sbc.media_timeout_ms = d->cfg.media_timeout_s * 1000u;
 	bc.sbc.software = "icelab sbc";
+	if (d->cfg.turn_server.family != IL_AF_NONE) { /* force-relay legs allocate here */
+		bc.sbc.turn_server = d->cfg.turn_server;
+		bc.sbc.turn_username = d->cfg.turn_user;
+		bc.sbc.turn_password = d->cfg.turn_password;
+	}
 	/* Loopback and private peers are what a lab has; the advertised
 	 * check above is the guard against leaking them. */
 	bc.sbc.send_to_private_sdp = d->cfg.allow_private_advertised;
@@ -518,12 +597,13 @@ static int setup(driver *d, char *err, size_t err_len)
 		return -1;
 	}
 	il_sbc_ng_set_statistics(d->ng, drv_statistics, d);
-	return 0;
+	return policy_load(d, err, err_len);
 }
 
 static void teardown(driver *d)
 {
 	il_sbc_ng_free(d->ng);
+	il_sbc_policy_free(d->policy);
 	il_sbc_bridge_free(d->bridge); /* closes the media sockets */
 	if (d->ngfd >= 0)
 		close(d->ngfd);
@@ -593,6 +673,7 @@ int il_sbc_serve_run(const il_sbc_serve_config *cfg, il_sbc_serve_reload_fn relo
 			next_tick = d->now_ms + TICK_MS;
 		}
 		tx_flush(d);
+		ng_poll(d); /* answers what waited for a TURN allocation */
 		if (n > 0 && n < EP_EVENTS && d->cfg.coalesce_us) {
 			/* Let packets gather: the next wake-up reads them all. */
 			struct timespec ts = {0, (long)d->cfg.coalesce_us * 1000};

@@ -290,6 +290,18 @@ static void call_session_event(void *user, const il_sbc_event *ev)
 		c->ended = true;
 		extra[0] = '\0';
 		break;
+	case IL_SBC_EV_RELAY_READY:     /* addr: the relayed address */
+	case IL_SBC_EV_RELAY_FAILED:    /* text: why */
+	case IL_SBC_EV_DTLS_CONNECTED:  /* text: role and profile */
+	case IL_SBC_EV_DTLS_FAILED:     /* addr, text */
+	case IL_SBC_EV_SRTP_MISMATCH: { /* addr: the sender */
+		char text[400];
+		json_escape(text, sizeof text, ev->text ? ev->text : "",
+			    ev->text ? strlen(ev->text) : 0);
+		snprintf(extra, sizeof extra, "\"leg\":\"%s\",\"address\":\"%s\",\"text\":\"%s\"",
+			 leg, ev->addr.family ? addr : "", text);
+		break;
+	}
 	default:
 		extra[0] = '\0';
 		break;
@@ -310,6 +322,10 @@ il_sbc_call *il_sbc_bridge_create(il_sbc_bridge *b, const char *call_id, size_t 
 		return NULL;
 	if (il_sbc_bridge_find(b, call_id, len)) {
 		*err = IL_SBC_BRIDGE_ERR_EXISTS;
+		return NULL;
+	}
+	if ((opt->force_relay[0] || opt->force_relay[1]) && !b->cfg.sbc.turn_server.port) {
+		*err = IL_SBC_ERR_RELAY; /* force-relay without a TURN server: no fall-back */
 		return NULL;
 	}
 	if ((b->cfg.max_sessions && b->count >= b->cfg.max_sessions) || b->count >= b->pairs / 2) {
@@ -338,10 +354,14 @@ il_sbc_call *il_sbc_bridge_create(il_sbc_bridge *b, const char *call_id, size_t 
 	scfg.adopt_new_source = scfg.adopt_new_source || opt->adopt_new_source;
 	il_sbc_leg_config la = {.bind = pair_addr(b, c->pair[0], 0),
 				.ice = opt->ice[0],
-				.rtcp_mux = opt->rtcp_mux[0]};
+				.rtcp_mux = opt->rtcp_mux[0],
+				.profile = opt->profile[0],
+				.force_relay = opt->force_relay[0]};
 	il_sbc_leg_config lb = {.bind = pair_addr(b, c->pair[1], 0),
 				.ice = opt->ice[1],
-				.rtcp_mux = opt->rtcp_mux[1]};
+				.rtcp_mux = opt->rtcp_mux[1],
+				.profile = opt->profile[1],
+				.force_relay = opt->force_relay[1]};
 	il_sbc_callbacks scb = {.user = c, .random = call_random, .send = call_send,
 				.event = call_session_event};
 	c->s = il_sbc_session_new(&scfg, &la, &lb, &scb, now_ms, err);
@@ -398,9 +418,11 @@ void il_sbc_bridge_delete(il_sbc_bridge *b, il_sbc_call *c, const char *reason, 
 	else
 		b->tail = c->prev;
 	b->count--;
+	/* The session first: a force-relay leg's goodbye to the TURN server
+	 * (a Refresh with lifetime 0) leaves from its port before it closes. */
+	il_sbc_session_free(c->s);
 	pair_release(b, c->pair[0]);
 	pair_release(b, c->pair[1]);
-	il_sbc_session_free(c->s);
 	free(c->tag[0]);
 	free(c->tag[1]);
 	free(c);

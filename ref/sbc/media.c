@@ -7,13 +7,18 @@
 #include <string.h>
 
 #include "icelab/peer_policy.h"
+#include "sbc_crypto.h"
 #include "sbc_internal.h"
 
 static const char *const drop_names[] = {
 	"not-media",	   "stun-not-ice",   "stun-invalid",	 "dtls",
 	"not-negotiated",  "not-fitting",    "strict-source",	 "foreign-source",
 	"unchecked-source", "no-destination", "ended",
+	"srtp-auth",	   "srtp-replay",    "srtp-no-key",
+	"not-relayed",
 };
+/* One name per reason, in enum order (the crypto and relay additions meet here). */
+_Static_assert(sizeof drop_names / sizeof drop_names[0] == IL_SBC_DROP_COUNT, "drop names");
 
 const char *il_sbc_drop_name(int reason)
 {
@@ -22,11 +27,17 @@ const char *il_sbc_drop_name(int reason)
 
 static const char *const event_names[] = {NULL,		   "latched", "source-adopted",
 					  "ice-selected",  "media-connected",
-					  "dropped",	   "timeout"};
+					  "dropped",	   "timeout",
+					  "dtls-connected", "dtls-failed", "srtp-mismatch",
+					  "relay-ready",   "relay-failed"};
+_Static_assert(sizeof event_names / sizeof event_names[0] == IL_SBC_EV_RELAY_FAILED + 1,
+	       "event names");
 
 const char *il_sbc_event_name(int type)
 {
-	return type >= 1 && type <= IL_SBC_EV_TIMEOUT ? event_names[type] : "?";
+	return type >= 1 && type < (int)(sizeof event_names / sizeof event_names[0])
+		       ? event_names[type]
+		       : "?";
 }
 
 void sbc_emit(il_sbc_session *s, const il_sbc_event *ev)
@@ -275,9 +286,12 @@ static bool forward(sbc_leg *out, bool rtcp, const uint8_t *data, size_t len, ui
 {
 	if (!out->peer.present)
 		return false;
+	/* Toward an SRTP leg: our key for it (none yet: nowhere to send). */
+	bool srtp = sbc_crypto_srtp_leg(out);
 	if (out->ice) {
 		unsigned comp = rtcp && !out->rtcp_mux ? 2 : 1;
-		if (!out->agent || il_ice_agent_send(out->agent, 0, comp, data, len, now_ms) != IL_ICE_OK)
+		if (!out->agent || (srtp && !sbc_crypto_protect(out, rtcp, &data, &len)) ||
+		    il_ice_agent_send(out->agent, 0, comp, data, len, now_ms) != IL_ICE_OK)
 			return false;
 	} else {
 		bool own_port = rtcp && !out->rtcp_mux;
@@ -287,7 +301,7 @@ static bool forward(sbc_leg *out, bool rtcp, const uint8_t *data, size_t len, ui
 			to = &out->source[k];
 		else if (sdp_destination(out, own_port ? &out->peer.rtcp : &out->peer.rtp))
 			to = own_port ? &out->peer.rtcp : &out->peer.rtp;
-		if (!to)
+		if (!to || (srtp && !sbc_crypto_protect(out, rtcp, &data, &len)))
 			return false;
 		const il_addr *from = own_port ? &out->rtcp_bind : &out->cfg.bind;
 		out->s->cb.send(out->s->cb.user, from, to, data, len);
@@ -305,9 +319,12 @@ static void check_connected(il_sbc_session *s)
 	    !s->leg[1].st.tx_packets)
 		return;
 	s->state = IL_SBC_STATE_CONNECTED;
-	if (il_sbc_session_format_connected(s, s->connected_line, sizeof s->connected_line) < 0)
-		s->connected_line[0] = '\0';
-	il_sbc_event ev = {.type = IL_SBC_EV_MEDIA_CONNECTED, .text = s->connected_line};
+	/* On the stack: the line is the event's, for its callback only (an
+	 * idle call keeps no 512 bytes for it). */
+	char line[512];
+	if (il_sbc_session_format_connected(s, line, sizeof line) < 0)
+		line[0] = '\0';
+	il_sbc_event ev = {.type = IL_SBC_EV_MEDIA_CONNECTED, .text = line};
 	sbc_emit(s, &ev);
 }
 
@@ -334,6 +351,42 @@ static int handle_stun(sbc_leg *l, unsigned component, const il_addr *local,
 	return IL_SBC_DGRAM_STUN;
 }
 
+/* DTLS (RFC 7983: 20..63) goes to the leg's DTLS-SRTP endpoint, from
+ * where media may come from: on an ICE leg a checked source, on a
+ * legacy leg the latched source once there is one. */
+static int handle_dtls(sbc_leg *l, unsigned component, const il_addr *local,
+		       const il_addr *remote, const uint8_t *data, size_t len, uint64_t now_ms)
+{
+	if (!sbc_crypto_dtls_leg(l) || component != 1 || sbc_crypto_dtls_failed(l))
+		return drop(l, component, IL_SBC_DROP_DTLS, remote);
+	int reason = -1;
+	if (l->ice)
+		reason = l->agent ? ice_accept(l, 1, local, remote) : IL_SBC_DROP_UNCHECKED_SOURCE;
+	else if (l->latched[0] && !il_addr_equal(remote, &l->source[0]))
+		reason = IL_SBC_DROP_FOREIGN_SOURCE;
+	if (reason >= 0)
+		return drop(l, component, reason, remote);
+	return sbc_crypto_handle_dtls(l, remote, data, len, now_ms);
+}
+
+bool sbc_leg_destination(const sbc_leg *l, il_addr *to)
+{
+	if (l->ice) {
+		if (!l->has_media_pair[0])
+			return false;
+		*to = l->media_remote[0];
+		return true;
+	}
+	if (l->latched[0]) {
+		*to = l->source[0];
+		return true;
+	}
+	if (!sdp_destination(l, &l->peer.rtp))
+		return false;
+	*to = l->peer.rtp;
+	return true;
+}
+
 int il_sbc_session_handle_datagram(il_sbc_session *s, const il_addr *local, const il_addr *remote,
 				   const uint8_t *data, size_t len, uint64_t now_ms)
 {
@@ -346,11 +399,18 @@ int il_sbc_session_handle_datagram(il_sbc_session *s, const il_addr *local, cons
 			component = 1;
 		else if (il_addr_equal(local, &s->leg[i].rtcp_bind))
 			component = 2;
+		else if (sbc_relay_owns(&s->leg[i], local))
+			component = 1; /* unwrapped by the leg's TURN client (relay.c) */
 		if (component)
 			l = &s->leg[i];
 	}
 	if (!l)
 		return IL_SBC_DGRAM_DROPPED; /* not our port: the driver's business */
+	if (l->relay && !sbc_relay_owns(l, local)) {
+		/* Force-relay: the leg's port hears only our TURN server. */
+		int r = sbc_relay_datagram(l, component, remote, data, len, now_ms);
+		return r >= 0 ? r : drop(l, component, IL_SBC_DROP_NOT_RELAYED, remote);
+	}
 	if (s->state == IL_SBC_STATE_ENDED)
 		return drop(l, component, IL_SBC_DROP_ENDED, remote);
 	if (len == 0)
@@ -360,11 +420,18 @@ int il_sbc_session_handle_datagram(il_sbc_session *s, const il_addr *local, cons
 	if (b <= 3)
 		return handle_stun(l, component, local, remote, data, len, now_ms);
 	if (b >= 20 && b <= 63)
-		return drop(l, component, IL_SBC_DROP_DTLS, remote);
+		return handle_dtls(l, component, local, remote, data, len, now_ms);
 	if (b < 128 || b > 191)
 		return drop(l, component, IL_SBC_DROP_NOT_MEDIA, remote);
 	rtp_info h;
 	bool rtcp = component == 2 || (len >= 2 && data[1] >= 192 && data[1] <= 223);
+	/* RFC 3711 §3.3: authenticate before anything looks at the packet:
+	 * a packet that fails never latches nor teaches a source. */
+	if (sbc_crypto_srtp_leg(l)) {
+		int why = sbc_crypto_unprotect(l, rtcp, &data, &len, remote);
+		if (why >= 0)
+			return drop(l, component, why, remote);
+	}
 	if (!(rtcp ? parse_rtcp(data, len, &h) : parse_rtp(data, len, &h)))
 		return drop(l, component, IL_SBC_DROP_NOT_MEDIA, remote);
 	if (!l->peer.present)

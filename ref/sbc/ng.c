@@ -6,7 +6,8 @@
  * answerer (its to-tag). The keys read are those Kamailio's and
  * OpenSIPS's rtpengine modules send: command, call-id, from-tag, to-tag,
  * sdp, flags, replace, ICE, ICE-lite, rtcp-mux, transport-protocol,
- * direction. The reply dict is {"result":"ok", ...} or
+ * direction; and for SRTP and force-relay (ng_media.c) SDES, DTLS and
+ * icelab's own tenant and user. The reply dict is {"result":"ok", ...} or
  * {"result":"error","error-reason":...}, and "warning" when an option
  * was accepted but not honoured.
  *
@@ -20,32 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "icelab/sbc_relay.h"
+#include "ng_internal.h"
+#include "ng_media.h"
 #include "sbc_internal.h"
-
-#define NG_NODES 2048
-#define NG_SDP_MAX (64 * 1024)
-#define NG_COOKIE_MAX 128
-#define NG_CACHE 32
-#define NG_CACHE_MS 30000
-
-typedef struct ng_cached {
-	char cookie[NG_COOKIE_MAX];
-	size_t cookie_len;
-	char *reply;
-	size_t len;
-	uint64_t at_ms;
-} ng_cached;
-
-struct il_sbc_ng {
-	il_sbc_bridge *b;
-	il_benc_node nodes[NG_NODES];
-	char sdp[NG_SDP_MAX];
-	ng_cached cache[NG_CACHE];
-	unsigned cache_next;
-	uint64_t commands, errors;
-	void (*stats_fn)(void *user, il_benc_writer *w);
-	void *stats_user;
-};
 
 il_sbc_ng *il_sbc_ng_new(il_sbc_bridge *b)
 {
@@ -61,6 +40,8 @@ void il_sbc_ng_free(il_sbc_ng *ng)
 		return;
 	for (int i = 0; i < NG_CACHE; i++)
 		free(ng->cache[i].reply);
+	for (int i = 0; i < NG_HELD; i++)
+		free(ng->held[i].msg);
 	free(ng);
 }
 
@@ -83,17 +64,7 @@ void il_sbc_ng_set_statistics(il_sbc_ng *ng, void (*fn)(void *user, il_benc_writ
 
 /* ---- reply helpers ---- */
 
-typedef struct ng_ctx {
-	il_sbc_ng *ng;
-	const il_benc_node *n;
-	int root;
-	il_benc_writer *w;
-	size_t mark;           /* the writer's length after the cookie */
-	uint64_t now_ms;
-	char warning[256];
-} ng_ctx;
-
-static bool reply_error(ng_ctx *x, const char *reason)
+bool ng_reply_error(ng_ctx *x, const char *reason)
 {
 	x->w->len = x->mark;
 	x->w->overflow = false;
@@ -133,6 +104,10 @@ static const char *sbc_err_text(int rc)
 	case IL_SBC_ERR_NO_MEDIA: return "no RTP media section to bridge";
 	case IL_SBC_ERR_LEAK: return "a private bind address would appear in the SDP";
 	case IL_SBC_ERR_ICE: return "the ICE-lite agent could not be set up";
+	case IL_SBC_ERR_CRYPTO: return "SRTP: no usable a=crypto, a=fingerprint or a=setup";
+	case IL_SBC_ERR_RELAY: return "force-relay: no TURN server configured (--turn-server), "
+				      "or the leg cannot be relayed";
+	case IL_SBC_ERR_RELAY_PENDING: return "force-relay: the TURN allocation is under way";
 	case IL_SBC_BRIDGE_ERR_FULL: return "session limit reached";
 	case IL_SBC_BRIDGE_ERR_PORTS: return "no free media ports";
 	case IL_SBC_BRIDGE_ERR_EXISTS: return "call-id exists";
@@ -171,8 +146,6 @@ static void offer_options(ng_ctx *x, const char *sdp, size_t len, il_sbc_call_op
 		o->ice[1] = true;
 	if (OPT("ICE", "remove", "ICE=remove"))
 		o->ice[1] = false;
-	if (OPT("ICE", "force-relay", "ICE=force-relay"))
-		warn(x, "ICE force-relay: offering a host candidate (no relay configured)");
 	o->rtcp_mux[1] = o->rtcp_mux[0];
 	if (OPT("rtcp-mux", "offer", "rtcp-mux-offer") ||
 	    OPT("rtcp-mux", "require", "rtcp-mux-require"))
@@ -182,10 +155,6 @@ static void offer_options(ng_ctx *x, const char *sdp, size_t len, il_sbc_call_op
 #undef OPT
 	o->strict_source = il_benc_dict_has_item(n, r, "flags", "strict-source");
 	o->adopt_new_source = il_benc_dict_has_item(n, r, "flags", "media-handover");
-	size_t tl;
-	const char *tp = il_benc_dict_str(n, r, "transport-protocol", &tl);
-	if (tp && !(tl == 7 && memcmp(tp, "RTP/AVP", 7) == 0))
-		warn(x, "transport-protocol: not translated (plain RTP/AVP bridged as offered)");
 }
 
 static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
@@ -197,13 +166,13 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 	const char *tt = il_benc_dict_str(n, x->root, "to-tag", &tt_len);
 	const char *sdp = il_benc_dict_str(n, x->root, "sdp", &sdp_len);
 	if (!id || id_len == 0)
-		return reply_error(x, "No call-id in message");
+		return ng_reply_error(x, "No call-id in message");
 	if (!ft || ft_len == 0)
-		return reply_error(x, "No from-tag in message");
+		return ng_reply_error(x, "No from-tag in message");
 	if (!sdp)
-		return reply_error(x, "No SDP body in message");
+		return ng_reply_error(x, "No SDP body in message");
 	if (id_len > IL_SBC_CALL_ID_MAX || ft_len > IL_SBC_TAG_MAX || tt_len > IL_SBC_TAG_MAX)
-		return reply_error(x, "call-id or tag too long");
+		return ng_reply_error(x, "call-id or tag too long");
 	il_sbc_bridge *b = x->ng->b;
 	il_sbc_call *c = il_sbc_bridge_find(b, id, id_len);
 	bool created = false;
@@ -212,12 +181,27 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 	if (is_offer) {
 		il_sbc_call_options opt;
 		offer_options(x, sdp, sdp_len, &opt);
+		/* transport-protocol, SDES/DTLS, force-relay (ng_media.c) */
+		char note[160] = "", why_bad[200];
+		const char *why;
+		if (sbc_ng_media_options(n, x->root, sdp, sdp_len, x->ng->policy, &opt, &why, note,
+					 sizeof note, why_bad, sizeof why_bad) < 0)
+			return ng_reply_error(x, why_bad);
+		if (note[0])
+			warn(x, note);
 		if (!c) {
 			c = il_sbc_bridge_create(b, id, id_len, &opt, x->now_ms, &rc);
 			if (!c)
-				return reply_error(x, sbc_err_text(rc));
+				return ng_reply_error(x, sbc_err_text(rc));
 			created = true;
 			il_sbc_call_set_tag(c, 0, ft, ft_len);
+			if (opt.force_relay[0] || opt.force_relay[1]) {
+				char extra[96];
+				snprintf(extra, sizeof extra, "\"legs\":[%s,%s],\"decided-by\":\"%s\"",
+					 opt.force_relay[0] ? "true" : "false",
+					 opt.force_relay[1] ? "true" : "false", why);
+				il_sbc_call_event(c, "force-relay", extra);
+			}
 		}
 		/* A re-offer from the callee (a re-INVITE) carries its own tag
 		 * as from-tag. */
@@ -227,10 +211,10 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 			il_sbc_call_set_tag(c, 1 - from, tt, tt_len);
 	} else {
 		if (!c)
-			return reply_error(x, "Unknown call-id");
+			return ng_reply_error(x, "Unknown call-id");
 		il_sbc_session *s = il_sbc_call_session(c);
 		if (!s->offer_pending)
-			return reply_error(x, "No offer to answer");
+			return ng_reply_error(x, "No offer to answer");
 		from = 1 - s->offerer;
 		if (tt && tt_len && !il_sbc_call_tag(c, from)[0])
 			il_sbc_call_set_tag(c, from, tt, tt_len);
@@ -241,16 +225,21 @@ static bool cmd_offer_answer(ng_ctx *x, bool is_offer)
 					     x->now_ms, &perr)
 		      : il_sbc_session_answer(s, from, sdp, sdp_len, x->ng->sdp, sizeof x->ng->sdp,
 					      x->now_ms, &perr);
+	created = created || x->rerun_created;
+	if (rc == IL_SBC_ERR_RELAY_PENDING && ng_hold(x, c, created))
+		return true; /* answered by il_sbc_ng_poll */
 	if (rc < 0) {
 		char reason[320];
 		if (rc == IL_SBC_ERR_SDP && perr.message[0])
 			snprintf(reason, sizeof reason, "SDP line %u: %s", perr.line, perr.message);
+		else if (rc == IL_SBC_ERR_RELAY)
+			snprintf(reason, sizeof reason, "%s", sbc_ng_relay_error(s));
 		else
 			snprintf(reason, sizeof reason, "%s", sbc_err_text(rc));
 		if (created)
 			il_sbc_bridge_delete(b, c, is_offer ? "offer-failed" : "answer-failed",
 					     x->now_ms);
-		return reply_error(x, reason);
+		return ng_reply_error(x, reason);
 	}
 	char extra[64];
 	snprintf(extra, sizeof extra, "\"leg\":\"%s\"", from ? "B" : "A");
@@ -381,7 +370,7 @@ static void put_leg(ng_ctx *x, il_sbc_call *c, unsigned leg, const il_sbc_call_l
 	il_benc_kv_int(w, "rtcp", (int64_t)st->tx_rtcp);
 	il_benc_end(w);
 	il_benc_kv_int(w, "source adoptions", (int64_t)st->adoptions);
-	(void)c;
+	sbc_ng_media_put_leg(w, il_sbc_call_session(c), leg, st);
 	il_benc_end(w);
 }
 
@@ -427,12 +416,12 @@ static il_sbc_call *need_call(ng_ctx *x)
 	size_t len;
 	const char *id = il_benc_dict_str(x->n, x->root, "call-id", &len);
 	if (!id || len == 0) {
-		reply_error(x, "No call-id in message");
+		ng_reply_error(x, "No call-id in message");
 		return NULL;
 	}
 	il_sbc_call *c = il_sbc_bridge_find(x->ng->b, id, len);
 	if (!c)
-		reply_error(x, "Unknown call-id");
+		ng_reply_error(x, "Unknown call-id");
 	return c;
 }
 
@@ -504,7 +493,7 @@ static ng_cached *cache_find(il_sbc_ng *ng, const uint8_t *cookie, size_t len, u
 	return NULL;
 }
 
-static void cache_store(il_sbc_ng *ng, const uint8_t *cookie, size_t clen, const char *reply,
+void ng_cache_store(il_sbc_ng *ng, const uint8_t *cookie, size_t clen, const char *reply,
 			size_t len, uint64_t now_ms)
 {
 	ng_cached *e = &ng->cache[ng->cache_next];
@@ -543,11 +532,47 @@ static bool dispatch(ng_ctx *x, const char *cmd, size_t len)
 	if (IS("statistics"))
 		return cmd_statistics(x);
 #undef IS
-	return reply_error(x, "Unrecognized command");
+	return ng_reply_error(x, "Unrecognized command");
 }
 
-size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out, size_t cap,
-			uint64_t now_ms)
+/* One command (the cookie already checked): its reply in out, cached. */
+size_t ng_run(il_sbc_ng *ng, const uint8_t *msg, size_t len, size_t clen, char *out,
+		  size_t cap, uint64_t now_ms, const il_addr *from, bool rerun_created)
+{
+	const uint8_t *sp = msg + clen;
+	il_benc_writer w;
+	il_benc_writer_init(&w, out, cap);
+	il_benc_put_raw(&w, msg, clen + 1);
+	ng_ctx x = {.ng = ng, .n = ng->nodes, .root = 0, .w = &w, .mark = w.len, .now_ms = now_ms,
+		    .msg = msg, .msg_len = len, .cookie_len = clen, .from = from,
+		    .rerun_created = rerun_created};
+	size_t where = 0;
+	int count = il_benc_parse((const char *)sp + 1, len - clen - 1, ng->nodes, NG_NODES, &where);
+	bool ok;
+	if (count < 0) {
+		char reason[96];
+		snprintf(reason, sizeof reason, "Failed to decode bencode: %s at offset %zu",
+			 il_benc_strerror(count), where);
+		ok = ng_reply_error(&x, reason);
+	} else if (ng->nodes[0].type != IL_BENC_DICT) {
+		ok = ng_reply_error(&x, "Not a dictionary");
+	} else {
+		size_t cl;
+		const char *cmd = il_benc_dict_str(ng->nodes, 0, "command", &cl);
+		ok = cmd ? dispatch(&x, cmd, cl) : ng_reply_error(&x, "No command in message");
+	}
+	if (x.held)
+		return 0; /* the reply comes from il_sbc_ng_poll */
+	if (w.overflow)
+		ok = ng_reply_error(&x, "Reply too long");
+	if (!ok)
+		ng->errors++;
+	ng_cache_store(ng, msg, clen, out, w.len, now_ms);
+	return w.len;
+}
+
+size_t il_sbc_ng_handle_from(il_sbc_ng *ng, const il_addr *from, const uint8_t *msg, size_t len,
+			     char *out, size_t cap, uint64_t now_ms)
 {
 	const uint8_t *sp = memchr(msg, ' ', len < NG_COOKIE_MAX ? len : NG_COOKIE_MAX);
 	if (!sp || sp == msg || cap < NG_COOKIE_MAX + 64)
@@ -559,29 +584,18 @@ size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out
 		memcpy(out, hit->reply, hit->len);
 		return hit->len;
 	}
-	il_benc_writer w;
-	il_benc_writer_init(&w, out, cap);
-	il_benc_put_raw(&w, msg, clen + 1);
-	ng_ctx x = {.ng = ng, .n = ng->nodes, .root = 0, .w = &w, .mark = w.len, .now_ms = now_ms};
-	size_t where = 0;
-	int count = il_benc_parse((const char *)sp + 1, len - clen - 1, ng->nodes, NG_NODES, &where);
-	bool ok;
-	if (count < 0) {
-		char reason[96];
-		snprintf(reason, sizeof reason, "Failed to decode bencode: %s at offset %zu",
-			 il_benc_strerror(count), where);
-		ok = reply_error(&x, reason);
-	} else if (ng->nodes[0].type != IL_BENC_DICT) {
-		ok = reply_error(&x, "Not a dictionary");
-	} else {
-		size_t cl;
-		const char *cmd = il_benc_dict_str(ng->nodes, 0, "command", &cl);
-		ok = cmd ? dispatch(&x, cmd, cl) : reply_error(&x, "No command in message");
+	ng_held *h = ng_held_find(ng, msg, clen);
+	if (h) { /* a retransmission of a held command: answered once, later */
+		if (from)
+			h->to = *from;
+		return 0;
 	}
-	if (w.overflow)
-		ok = reply_error(&x, "Reply too long");
-	if (!ok)
-		ng->errors++;
-	cache_store(ng, msg, clen, out, w.len, now_ms);
-	return w.len;
+	return ng_run(ng, msg, len, clen, out, cap, now_ms, from, false);
 }
+
+size_t il_sbc_ng_handle(il_sbc_ng *ng, const uint8_t *msg, size_t len, char *out, size_t cap,
+			uint64_t now_ms)
+{
+	return il_sbc_ng_handle_from(ng, NULL, msg, len, out, cap, now_ms);
+}
+

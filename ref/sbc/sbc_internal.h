@@ -47,6 +47,8 @@ typedef struct sbc_leg {
 	uint32_t cand_count;
 	uint16_t cand_seq;
 	il_sbc_leg_stats st;     /* counters (the rest is filled on query) */
+	struct sbc_leg_crypto *crypto; /* SRTP / DTLS-SRTP (sbc_crypto.h); NULL: plain */
+	struct sbc_relay *relay; /* force-relay (relay.c); NULL when off */
 } sbc_leg;
 
 struct il_sbc_session {
@@ -58,10 +60,32 @@ struct il_sbc_session {
 	unsigned offerer;
 	uint64_t last_media_ms;  /* the media timeout counts from here */
 	il_sdp_session *sdp;     /* scratch for parse + rewrite: only during an offer/answer */
-	char connected_line[512];
 };
 
 /* media.c */
 void sbc_emit(il_sbc_session *s, const il_sbc_event *ev);
+
+/* relay.c: force-relay (sbc_relay.h). Every function does nothing (or
+ * says OK) on a leg without force_relay. */
+typedef struct sbc_relay sbc_relay;
+int sbc_relay_start(sbc_leg *l, uint64_t now_ms);
+void sbc_relay_free(sbc_leg *l);
+/* Before the leg's agent is made: ICE, rtcp-mux, a ready allocation. */
+int sbc_relay_check(sbc_leg *l, bool ice, bool mux);
+/* Before an offer toward the leg (forces offered_mux). */
+int sbc_relay_check_offer(sbc_leg *l);
+void sbc_relay_candidate(const sbc_leg *l, il_ice_candidate *c);
+void sbc_relay_sdp(const sbc_leg *l, il_sbc_sdp_params *rw);
+void sbc_relay_permit_sdp(sbc_leg *l, const il_sdp_session *sdp, int mi, uint64_t now_ms);
+bool sbc_relay_owns(const sbc_leg *l, const il_addr *local);
+/* A datagram on the leg's own port: TURN traffic (enum il_sbc_datagram),
+ * or -1 when it is not from the TURN server (drop it). */
+int sbc_relay_datagram(sbc_leg *l, unsigned component, const il_addr *remote, const uint8_t *data,
+		       size_t len, uint64_t now_ms);
+void sbc_relay_send(sbc_leg *l, const il_addr *remote, const uint8_t *data, size_t len);
+void sbc_relay_selected(sbc_leg *l, const il_addr *remote);
+void sbc_relay_timer(il_sbc_session *s, uint64_t now_ms);
+uint64_t sbc_relay_next_deadline(const il_sbc_session *s);
+void sbc_relay_stats(const sbc_leg *l, il_sbc_leg_stats *out);
 
 #endif

@@ -156,7 +156,8 @@ static void strip_ice(il_sdp_media *m)
 
 /* One host candidate per component on the public address (RFC 8445
  * §5.1.2.1 priority with type preference 126, local preference 65535). */
-static void add_candidates(il_sdp_media *m, const il_addr *advertised, uint16_t port, bool mux)
+static void add_candidates(il_sdp_media *m, const il_addr *advertised, uint16_t port, bool mux,
+			   bool relay)
 {
 	unsigned components = mux ? 1 : 2;
 	for (unsigned comp = 1; comp <= components; comp++) {
@@ -169,6 +170,11 @@ static void add_candidates(il_sdp_media *m, const il_addr *advertised, uint16_t 
 		c.priority = il_ice_candidate_priority(IL_ICE_TYPE_PREF_HOST, 65535, comp);
 		c.addr = *advertised;
 		c.addr.port = (uint16_t)(port + comp - 1);
+		if (relay) { /* force-relay: the related address says nothing of ours */
+			c.type = IL_ICE_CAND_RELAY;
+			c.priority = il_ice_candidate_priority(IL_ICE_TYPE_PREF_RELAY, 65535, comp);
+			c.related.family = c.addr.family;
+		}
 		il_sdp_candidate_from_ice(&m->candidates[m->candidate_count++], &c);
 	}
 }
@@ -223,7 +229,7 @@ int il_sbc_sdp_rewrite(il_sdp_session *s, const il_sbc_sdp_params *rw)
 			snprintf(m->ice.ufrag, sizeof m->ice.ufrag, "%s", rw->ufrag);
 			snprintf(m->ice.pwd, sizeof m->ice.pwd, "%s", rw->pwd);
 			m->ice.end_of_candidates = true; /* a lite agent has all its candidates */
-			add_candidates(m, &rw->advertised, rw->port, rw->rtcp_mux);
+			add_candidates(m, &rw->advertised, rw->port, rw->rtcp_mux, rw->relay);
 		}
 	}
 	return IL_SBC_OK;

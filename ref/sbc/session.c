@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sbc_crypto.h"
 #include "sbc_internal.h"
 
 static const char *const state_names[] = {"new", "offered", "answered", "connected", "ended"};
@@ -45,6 +46,10 @@ static void agent_send(void *user, unsigned stream, unsigned component,
 	(void)stream;
 	(void)component;
 	sbc_leg *l = user;
+	if (local->type == IL_ICE_CAND_RELAY) { /* force-relay: through the allocation */
+		sbc_relay_send(l, remote, data, len);
+		return;
+	}
 	l->s->cb.send(l->s->cb.user, &local->base, remote, data, len);
 }
 
@@ -58,6 +63,7 @@ static void agent_event(void *user, const il_ice_event *ev)
 	if (!ev->pair)
 		return;
 	l->media_remote[ev->component - 1] = ev->pair->remote.addr;
+	sbc_relay_selected(l, &ev->pair->remote.addr); /* force-relay: a channel for it */
 	il_sbc_event e = {.type = IL_SBC_EV_ICE_SELECTED,
 			  .leg = l->index,
 			  .component = ev->component,
@@ -92,6 +98,12 @@ static int leg_make_agent(sbc_leg *l, unsigned components, const char *ufrag, co
 	cfg.lite = true;
 	cfg.consent = false;
 	cfg.software = l->s->cfg.software;
+	/* ICE-lite: one candidate of ours per component (host, or relayed),
+	 * remote ones only from checks that came with our credentials: a few
+	 * per leg, not the maxima of a full agent (RSS per call, §7). */
+	cfg.max_local_candidates = 2;
+	cfg.max_remote_candidates = 16;
+	cfg.max_pairs = 16;
 	il_ice_callbacks cb = {.user = l, .random = agent_random, .send = agent_send,
 			       .event = agent_event};
 	l->agent = il_ice_agent_new(&cfg, &cb);
@@ -111,6 +123,7 @@ static int leg_make_agent(sbc_leg *l, unsigned components, const char *ufrag, co
 		 * what the SDP says, and the 1:1 mapping in front of us
 		 * brings the checks here. */
 		c.addr = comp == 1 ? l->cfg.bind : l->rtcp_bind;
+		sbc_relay_candidate(l, &c); /* force-relay: the relayed one instead */
 		if (il_ice_agent_add_local_candidate(l->agent, 0, &c, now_ms) < 0)
 			goto fail;
 	}
@@ -221,6 +234,12 @@ il_sbc_session *il_sbc_session_new(const il_sbc_config *cfg, const il_sbc_leg_co
 		il_sbc_session_free(s);
 		return NULL;
 	}
+	/* Force-relay legs start their allocations now (relay.c). */
+	if (sbc_relay_start(&s->leg[0], now_ms) != IL_SBC_OK ||
+	    sbc_relay_start(&s->leg[1], now_ms) != IL_SBC_OK) {
+		il_sbc_session_free(s);
+		return NULL;
+	}
 	*err = IL_SBC_OK;
 	return s;
 }
@@ -229,8 +248,11 @@ void il_sbc_session_free(il_sbc_session *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
+		sbc_relay_free(&s->leg[i]);
 		leg_free_agent(&s->leg[i]);
+	}
+	sbc_crypto_free(s);
 	free(s->sdp);
 	free(s);
 }
@@ -391,18 +413,29 @@ static int pass_through(il_sbc_session *s, unsigned from, const char *sdp, size_
 			lt->offered_ice = lt->ice;
 			lt->offered_mux = lt->rtcp_mux;
 		}
-		rc = leg_ensure_agent(lf, lf->ice, lf->rtcp_mux, now_ms);
+		rc = sbc_relay_check(lf, lf->ice, lf->rtcp_mux);
+		if (rc == IL_SBC_OK)
+			rc = sbc_relay_check_offer(lt);
+		if (rc == IL_SBC_OK)
+			rc = leg_ensure_agent(lf, lf->ice, lf->rtcp_mux, now_ms);
 		if (rc == IL_SBC_OK)
 			rc = leg_ensure_agent(lt, lt->offered_ice, lt->offered_mux, now_ms);
 	} else {
 		lf->ice = lf->offered_ice && lf->peer.ice;
 		lf->rtcp_mux = lf->offered_mux && lf->peer.rtcp_mux;
-		rc = leg_ensure_agent(lf, lf->ice, lf->rtcp_mux, now_ms);
+		rc = sbc_relay_check(lf, lf->ice, lf->rtcp_mux);
+		if (rc == IL_SBC_OK)
+			rc = leg_ensure_agent(lf, lf->ice, lf->rtcp_mux, now_ms);
 	}
 	if (rc == IL_SBC_OK)
 		rc = leg_set_remote_ice(lf, &old, now_ms);
+	if (rc == IL_SBC_OK) /* SRTP keys, DTLS role (sdp_crypto.c) */
+		rc = sbc_crypto_peer_sdp(s, lf, s->sdp, mi, is_offer, now_ms);
+	if (rc == IL_SBC_ERR_RELAY_PENDING || rc == IL_SBC_ERR_RELAY)
+		lf->peer = old; /* not taken: the same SDP may come again */
 	if (rc != IL_SBC_OK)
 		return rc;
+	sbc_relay_permit_sdp(lf, s->sdp, mi, now_ms); /* force-relay: §9 permissions */
 
 	bool to_ice = is_offer ? lt->offered_ice : lt->ice;
 	bool to_mux = is_offer ? lt->offered_mux : lt->rtcp_mux;
@@ -416,8 +449,11 @@ static int pass_through(il_sbc_session *s, unsigned from, const char *sdp, size_
 		.pwd = lt->agent ? il_ice_agent_local_pwd(lt->agent, 0) : NULL,
 		.rtcp_mux = to_mux,
 	};
+	sbc_relay_sdp(lt, &rw); /* force-relay: the relayed address and candidate */
 	collect_forbidden(&rw, s->sdp, s);
 	rc = il_sbc_sdp_rewrite(s->sdp, &rw);
+	if (rc == IL_SBC_OK) /* our crypto toward lt, none of lf's */
+		rc = sbc_crypto_rewrite(s, lt, lf, s->sdp, mi, is_offer, now_ms);
 	if (rc != IL_SBC_OK)
 		return rc;
 	int n = il_sdp_write(s->sdp, out, cap);
@@ -493,9 +529,11 @@ int il_sbc_session_answer(il_sbc_session *s, unsigned from, const char *sdp, siz
 
 void il_sbc_session_timer(il_sbc_session *s, uint64_t now_ms)
 {
+	sbc_relay_timer(s, now_ms); /* allocation, permission and channel refreshes */
 	for (int i = 0; i < 2; i++)
 		if (s->leg[i].agent)
 			il_ice_agent_timer(s->leg[i].agent, now_ms);
+	sbc_crypto_timer(s, now_ms); /* DTLS: start, retransmit */
 	if (s->state != IL_SBC_STATE_ANSWERED && s->state != IL_SBC_STATE_CONNECTED)
 		return;
 	if (s->cfg.media_timeout_ms == 0 || now_ms < s->last_media_ms + s->cfg.media_timeout_ms)
@@ -519,6 +557,12 @@ uint64_t il_sbc_session_next_deadline(const il_sbc_session *s)
 		if (a < d)
 			d = a;
 	}
+	uint64_t c = sbc_crypto_next_deadline(s);
+	if (c < d)
+		d = c;
+	uint64_t r = sbc_relay_next_deadline(s);
+	if (r < d)
+		d = r;
 	if ((s->state == IL_SBC_STATE_ANSWERED || s->state == IL_SBC_STATE_CONNECTED) &&
 	    s->cfg.media_timeout_ms) {
 		uint64_t t = s->last_media_ms + s->cfg.media_timeout_ms;
@@ -559,6 +603,8 @@ int il_sbc_session_get_leg(const il_sbc_session *s, unsigned leg, il_sbc_leg_sta
 		out->selected_remote = ps.remote.addr;
 		out->selected_remote_type = ps.remote.type;
 	}
+	sbc_crypto_leg_stats(l, out);
+	sbc_relay_stats(l, out);
 	return IL_SBC_OK;
 }
 
@@ -602,8 +648,9 @@ int il_sbc_session_format_connected(const il_sbc_session *s, char *out, size_t c
 			rtype = il_addr_equal(&st.source[0], &st.sdp_rtp) ? "sdp" : "latched";
 			il_addr_format(&st.source[0], remote, sizeof remote);
 		}
-		if (!put(out, cap, &at, " %s=%s local=host %s remote=%s %s", i ? "b" : "a",
-			 st.ice ? "ice" : "rtp", local, rtype, remote))
+		if (!put(out, cap, &at, " %s=%s local=%s %s remote=%s %s", i ? "b" : "a",
+			 st.ice ? "ice" : "rtp", st.force_relay ? "relay" : "host", local, rtype,
+			 remote))
 			return -1;
 	}
 	const il_sbc_leg_stats *a = &s->leg[0].st, *b = &s->leg[1].st;

@@ -142,6 +142,11 @@ typedef struct il_ice_config {
 	uint32_t consent_disconnect_ms;   /* no response for this long: DISCONNECTED: 10000 */
 	uint32_t keepalive_ms;       /* Tr (§11) when consent is off: 15000 */
 	const char *software;        /* SOFTWARE in checks; NULL: none */
+	/* What a stream can hold, allocated with it: an ICE-lite SBC leg
+	 * needs a handful, not the maxima (memory per call, issue #8 §7).
+	 * 0: IL_ICE_MAX_LOCAL_CANDIDATES / IL_ICE_MAX_REMOTE_CANDIDATES; the
+	 * pairs are max_pairs. */
+	uint32_t max_local_candidates, max_remote_candidates;
 } il_ice_config;
 
 void il_ice_config_defaults(il_ice_config *cfg);

@@ -3,8 +3,9 @@
  *
  * Each leg has the peer's SDP (offer or answer), the bridge's local RTP
  * port (RTCP on port + 1 unless rtcp-mux), an ICE state (an ICE-lite
- * il_ice_agent when the leg speaks ICE) and a crypto context (not yet:
- * plain RTP only). RTP and RTCP received on one leg go out on the other,
+ * il_ice_agent when the leg speaks ICE) and a crypto context (SDES SRTP
+ * or DTLS-SRTP, see the end of this file; none for plain RTP). RTP and
+ * RTCP received on one leg go out on the other,
  * with per-direction counters. The rules:
  *
  * - STUN on an ICE leg goes to the ICE-lite agent (RFC 8445 §2.7): valid
@@ -62,6 +63,14 @@ enum il_sbc_err {
 	IL_SBC_ERR_NO_MEDIA = -6,  /* no RTP media section to bridge */
 	IL_SBC_ERR_LEAK = -7,      /* a private bind address would appear in the SDP */
 	IL_SBC_ERR_ICE = -8,       /* the ICE-lite agent could not be set up */
+	IL_SBC_ERR_CRYPTO = -9,    /* SRTP: no usable a=crypto, a=fingerprint or a=setup */
+	/* Force-relay (ref/sbc/relay.c, sbc_relay.h); a block of their own so
+	 * other additions above do not collide. */
+	IL_SBC_ERR_RELAY = -20,    /* force-relay leg: the TURN allocation failed, or the leg
+	                              cannot be relayed (no ICE, no rtcp-mux):
+	                              il_sbc_session_relay_error says why */
+	IL_SBC_ERR_RELAY_PENDING = -21, /* the allocation is under way: offer again after
+	                                   IL_SBC_EV_RELAY_READY */
 };
 
 /* Why a datagram was dropped (counted per leg, and an event). */
@@ -69,7 +78,7 @@ enum il_sbc_drop {
 	IL_SBC_DROP_NOT_MEDIA = 0,   /* not STUN, RTP or RTCP (RFC 7983), or malformed */
 	IL_SBC_DROP_STUN_NOT_ICE,    /* STUN on a leg that does not speak ICE */
 	IL_SBC_DROP_STUN_INVALID,    /* the ICE agent dropped it (malformed, unknown base) */
-	IL_SBC_DROP_DTLS,            /* DTLS is not terminated here (yet) */
+	IL_SBC_DROP_DTLS,            /* DTLS on a leg that is not DTLS-SRTP, or whose handshake failed */
 	IL_SBC_DROP_NOT_NEGOTIATED,  /* no SDP from this leg yet */
 	IL_SBC_DROP_NOT_FITTING,     /* before latching: payload type not in the SDP, bad RTCP */
 	IL_SBC_DROP_STRICT_SOURCE,   /* strict mode: not the SDP address */
@@ -77,6 +86,10 @@ enum il_sbc_drop {
 	IL_SBC_DROP_UNCHECKED_SOURCE,/* ICE leg: no valid check from this source */
 	IL_SBC_DROP_NO_DESTINATION,  /* the other leg has nowhere to send yet */
 	IL_SBC_DROP_ENDED,           /* the session ended */
+	IL_SBC_DROP_SRTP_AUTH,       /* SRTP/SRTCP authentication failed (RFC 3711 §3.3) */
+	IL_SBC_DROP_SRTP_REPLAY,     /* SRTP/SRTCP replayed or too old (RFC 3711 §3.3.2) */
+	IL_SBC_DROP_SRTP_NO_KEY,     /* an SRTP leg without keys yet (DTLS not done) */
+	IL_SBC_DROP_NOT_RELAYED,     /* force-relay leg: not from our TURN server */
 	IL_SBC_DROP_COUNT
 };
 /* "not-media", "stun-not-ice", ... */
@@ -93,6 +106,11 @@ typedef struct il_sbc_config {
 	uint32_t media_timeout_ms;   /* no media from either leg: 60000 */
 	bool send_to_private_sdp;    /* before latching, send to a private SDP address: false */
 	const char *software;        /* SOFTWARE in ICE responses; NULL: none */
+	/* Force-relay (issue #8 §4): our TURN server (UDP) and its long-term
+	 * credentials, used by every leg with leg_config.force_relay. The
+	 * strings must outlive the session. */
+	il_addr turn_server;
+	const char *turn_username, *turn_password;
 } il_sbc_config;
 
 void il_sbc_config_defaults(il_sbc_config *cfg);
@@ -102,6 +120,11 @@ typedef struct il_sbc_leg_config {
 	il_addr bind;                /* the local RTP address (IP and port); RTCP on port + 1 */
 	bool ice;                    /* offers toward this leg carry ICE-lite */
 	bool rtcp_mux;               /* offers toward this leg carry a=rtcp-mux */
+	int profile;                 /* enum il_sbc_profile offered toward this leg */
+	/* Force-relay (sbc_relay.h): this ICE leg offers only a candidate
+	 * relayed by cfg.turn_server, all its traffic goes through it; needs
+	 * ice, and forces rtcp-mux. Set it from il_sbc_policy_force_relay. */
+	bool force_relay;
 } il_sbc_leg_config;
 
 enum il_sbc_event_type {
@@ -112,6 +135,12 @@ enum il_sbc_event_type {
 	IL_SBC_EV_MEDIA_CONNECTED,   /* media forwarded both ways; text: the pair@connected line */
 	IL_SBC_EV_DROPPED,           /* leg, component, reason, addr (the sender) */
 	IL_SBC_EV_TIMEOUT,           /* no media for media_timeout_ms: the session ended */
+	IL_SBC_EV_DTLS_CONNECTED,    /* leg; text: role and SRTP profile (RFC 5764 §4.1.2) */
+	IL_SBC_EV_DTLS_FAILED,       /* leg, addr; text: why (fingerprint mismatch, alert) */
+	IL_SBC_EV_SRTP_MISMATCH,     /* leg, addr: many packets failed authentication and
+	                                none passed: the keys differ (reported once) */
+	IL_SBC_EV_RELAY_READY,       /* leg, addr (the relayed address): offers may go */
+	IL_SBC_EV_RELAY_FAILED,      /* leg, text: allocation failed or lost (no fall-back) */
 };
 const char *il_sbc_event_name(int type);
 
@@ -123,7 +152,7 @@ typedef struct il_sbc_event {
 	il_addr addr, previous;
 	uint32_t ssrc;
 	int local_type, remote_type; /* ICE_SELECTED: enum il_ice_candidate_type */
-	const char *text;            /* MEDIA_CONNECTED */
+	const char *text;            /* MEDIA_CONNECTED; valid during the callback only */
 } il_sbc_event;
 
 typedef struct il_sbc_callbacks {
@@ -149,6 +178,8 @@ enum il_sbc_datagram {
 	IL_SBC_DGRAM_DROPPED = 0,
 	IL_SBC_DGRAM_STUN = 1,       /* handled by the ICE-lite agent */
 	IL_SBC_DGRAM_FORWARDED = 2,  /* RTP or RTCP sent on the other leg */
+	IL_SBC_DGRAM_DTLS = 3,       /* handled by the leg's DTLS-SRTP endpoint */
+	IL_SBC_DGRAM_RELAY = 4,      /* TURN traffic of a force-relay leg's allocation */
 };
 
 /* One leg's view (the `query` of issue #8 §5). rx: from the leg's peer
@@ -172,6 +203,16 @@ typedef struct il_sbc_leg_stats {
 	uint64_t adoptions;
 	uint64_t dropped[IL_SBC_DROP_COUNT];
 	uint64_t last_rx_ms;         /* last accepted media; 0 when none */
+	int profile;                 /* enum il_sbc_profile negotiated on this leg */
+	bool srtp_rx, srtp_tx;       /* SRTP keys in place for each direction */
+	int dtls_state;              /* enum il_sbc_dtls_state */
+	uint64_t srtp_unprotected, srtp_protected;
+	/* Force-relay: advertised is then the relayed address. */
+	bool force_relay;
+	int relay_state;             /* enum il_sbc_relay_state (sbc_relay.h) */
+	il_addr relayed;
+	uint64_t relay_permissions, relay_channels; /* installed (confirmed) */
+	uint64_t relay_unsent;       /* to a peer without a permission yet */
 } il_sbc_leg_stats;
 
 typedef struct il_sbc_session il_sbc_session;
@@ -231,6 +272,9 @@ typedef struct il_sbc_sdp_params {
 	 * an attribute line naming one is dropped (s= becomes "s=-"). */
 	il_addr forbidden[IL_SBC_MAX_FORBIDDEN];
 	size_t forbidden_count;
+	/* ice: the candidate is typ relay on advertised:port (force-relay),
+	 * raddr 0.0.0.0 rport 0, instead of typ host. */
+	bool relay;
 } il_sbc_sdp_params;
 
 /* True when ip may be advertised: public, or allow_private. */
@@ -243,5 +287,54 @@ int il_sbc_sdp_rewrite(il_sdp_session *s, const il_sbc_sdp_params *rw);
 /* The 1-based line of text (SDP, len bytes) that names ip as a token,
  * or 0 when none does. */
 unsigned il_sbc_sdp_find_ip(const char *text, size_t len, const il_addr *ip);
+
+/* ---- SRTP, DTLS-SRTP and the SDP crypto translation (ref/sbc/srtp.c,
+ * dtls.c, sdp_crypto.c) ----
+ *
+ * Each leg has its own media profile and its own keys: the bridge
+ * terminates SRTP on every leg that speaks it and the peer's a=crypto or
+ * a=fingerprint never crosses to the other leg (each leg gets ours).
+ * SDES (RFC 4568): AES_CM_128_HMAC_SHA1_80 and _32 (offered, in that
+ * order) and AEAD_AES_128_GCM (RFC 7714, accepted); our keys come from
+ * cb->random. DTLS-SRTP (RFC 5763, 5764): a self-signed P-256
+ * certificate per session, a=fingerprint sha-256, the peer's certificate
+ * checked against its a=fingerprint, keys from "EXTRACTOR-dtls_srtp".
+ * An SRTP leg authenticates every packet before any latching or source
+ * decision: a packet that fails is dropped (srtp-auth, srtp-replay). */
+enum il_sbc_profile {
+	IL_SBC_PROFILE_SAME = 0,     /* offer what the offering leg speaks */
+	IL_SBC_PROFILE_RTP,          /* RTP/AVP, plain */
+	IL_SBC_PROFILE_SDES,         /* RTP/SAVP with a=crypto */
+	IL_SBC_PROFILE_DTLS,         /* UDP/TLS/RTP/SAVPF with a=fingerprint, a=setup */
+};
+/* "same", "rtp", "sdes", "dtls" */
+const char *il_sbc_profile_name(int profile);
+/* From the names above, or rtpengine's transport-protocol values
+ * ("RTP/AVP", "RTP/SAVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVP",
+ * "UDP/TLS/RTP/SAVPF", "RTP/AVPF"); -1 when unknown. */
+int il_sbc_profile_parse(const char *text);
+
+enum il_sbc_dtls_state {
+	IL_SBC_DTLS_NONE = 0,        /* not a DTLS-SRTP leg */
+	IL_SBC_DTLS_WAITING,         /* client: waiting for somewhere to send */
+	IL_SBC_DTLS_HANDSHAKING,
+	IL_SBC_DTLS_CONNECTED,       /* SRTP keys exported */
+	IL_SBC_DTLS_FAILED,          /* no media on this leg */
+};
+const char *il_sbc_dtls_state_name(int state);
+
+/* One direction of SRTP and SRTCP (RFC 3711) as the bridge runs it
+ * (libsrtp2), for the far ends that the simulator and the fuzzers play.
+ * suite: the SDES name ("AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
+ * "AEAD_AES_128_GCM"); key: master key || salt (30 or 28 bytes). NULL
+ * when the suite is unknown or this libsrtp2 cannot run it. */
+typedef struct il_sbc_srtp il_sbc_srtp;
+#define IL_SBC_SRTP_MAX_TRAILER 144 /* what protect may add (tag and MKI) */
+enum il_sbc_srtp_result { IL_SBC_SRTP_OK = 0, IL_SBC_SRTP_AUTH, IL_SBC_SRTP_REPLAY, IL_SBC_SRTP_ERROR };
+il_sbc_srtp *il_sbc_srtp_new(const char *suite, const uint8_t *key, bool inbound);
+void il_sbc_srtp_free(il_sbc_srtp *x);
+/* In place; protect needs cap >= *len + IL_SBC_SRTP_MAX_TRAILER. */
+int il_sbc_srtp_protect(il_sbc_srtp *x, bool rtcp, uint8_t *buf, size_t *len, size_t cap);
+int il_sbc_srtp_unprotect(il_sbc_srtp *x, bool rtcp, uint8_t *buf, size_t *len);
 
 #endif

@@ -60,6 +60,10 @@ typedef struct il_sbc_call_options {
 	bool rtcp_mux[2];            /* offers toward leg A / B carry a=rtcp-mux */
 	bool strict_source;          /* il_sbc_config.strict_source for this call */
 	bool adopt_new_source;       /* il_sbc_config.adopt_new_source for this call */
+	/* The media features (ref/sbc/ng_media.c sets them from the ng keys). */
+	int profile[2];              /* il_sbc_leg_config.profile: enum il_sbc_profile */
+	bool force_relay[2];         /* il_sbc_leg_config.force_relay (an ICE leg; needs
+	                                il_sbc_config.turn_server) */
 } il_sbc_call_options;
 
 /* RTP loss per leg (RFC 3550 A.3): expected from the sequence numbers of
@@ -140,5 +144,28 @@ uint64_t il_sbc_ng_errors(const il_sbc_ng *ng);
 struct il_benc_writer;
 void il_sbc_ng_set_statistics(il_sbc_ng *ng, void (*fn)(void *user, struct il_benc_writer *w),
 			      void *user);
+
+/* ---- force-relay and held commands (ng.c, ng_media.c) ----
+ * An offer or answer toward a force-relay leg whose TURN allocation is
+ * still under way is held: il_sbc_ng_handle_from returns 0 and the
+ * reply comes later, from il_sbc_ng_poll, once the allocation is ready
+ * (the command runs then) or failed (an error reply with the reason), or
+ * after 10 s without an outcome (an error reply; a call the command made
+ * is deleted). A retransmission of a held command is not run again. */
+size_t il_sbc_ng_handle_from(il_sbc_ng *ng, const il_addr *from, const uint8_t *msg, size_t len,
+			     char *out, size_t cap, uint64_t now_ms);
+/* Commands held now: the caller polls while this is not 0 (after media
+ * datagrams and timers, which move the allocations on). */
+size_t il_sbc_ng_held_count(const il_sbc_ng *ng);
+typedef void (*il_sbc_ng_reply_fn)(void *user, const il_addr *to, const char *reply, size_t len);
+/* Answers the held commands that can be answered: fn with each reply
+ * (written in out) and the address il_sbc_ng_handle_from got. */
+void il_sbc_ng_poll(il_sbc_ng *ng, char *out, size_t cap, uint64_t now_ms,
+		    il_sbc_ng_reply_fn fn, void *user);
+/* The force-relay rules (sbc_relay.h) for the calls offered from now on;
+ * NULL: none (only the session flag, ICE=force-relay, decides). The
+ * caller keeps p alive while set. */
+struct il_sbc_policy;
+void il_sbc_ng_set_policy(il_sbc_ng *ng, const struct il_sbc_policy *p);
 
 #endif

@@ -41,6 +41,12 @@ typedef struct il_sbc_serve_config {
 	 * kernel queues them meanwhile): fewer wake-ups per packet at
 	 * realistic loads, at most this much added latency. 0: off. */
 	uint32_t coalesce_us;
+	/* Force-relay (issue #8 §4): our TURN server (UDP) and its long-term
+	 * credentials for the relayed legs' allocations (restart to change);
+	 * the per user/tenant rules (sbc_relay.h), read again on SIGHUP. */
+	il_addr turn_server;         /* family NONE: no force-relay */
+	char turn_user[128], turn_password[128];
+	char relay_policy[IL_SBC_SERVE_PATH_MAX]; /* "": no rules */
 } il_sbc_serve_config;
 
 typedef struct il_sbc_serve_option {

@@ -60,7 +60,7 @@ static const char WEB_ANSWER[] =
 typedef struct t_sent {
 	il_addr local, remote;
 	size_t len;
-	uint8_t data[600];
+	uint8_t data[1500];      /* a DTLS flight fills up to its MTU (1200) */
 } t_sent;
 
 typedef struct t_ctx {
