@@ -82,7 +82,7 @@ json_t *cf_packet_decode(const cf_packet *p, const char *user, const char *realm
 
 static const char *transport_name(uint8_t t)
 {
-	return t == CF_TCP ? "tcp" : "udp";
+	return t == CF_TLS ? "tls" : t == CF_TCP ? "tcp" : "udp";
 }
 
 static json_t *packet_json(const cf_run *run, const cf_packet *p)

@@ -131,6 +131,9 @@ static void test_reference_passes_and_checks_match_catalogue(void **state)
 	run_builtin(&run, &to, &ro);
 	for (size_t i = 0; i < run.result_count; i++) {
 		const cf_result *r = &run.results[i];
+		/* Stream-only tests cannot run over the builtin's datagrams. */
+		if (r->verdict == CF_NOT_APPLICABLE && (r->test->needs & CF_NEEDS_STREAM))
+			continue;
 		if (r->verdict != CF_PASS)
 			fail_msg("%s: %s: %s", r->id, cf_verdict_name(r->verdict),
 				 r->reason ? r->reason : "");
