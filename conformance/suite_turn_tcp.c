@@ -152,6 +152,23 @@ static bool client_read(cf_ctx *ctx, int c, const char *want)
 	return have == wl && memcmp(got, want, wl) == 0;
 }
 
+/* ConnectionBind of id on a new connection d (an error verdict when it
+ * fails), then whether the peer's early bytes come first on it. */
+static int bind_and_read(cf_ctx *ctx, const cf_turn *control, cf_turn *d, uint32_t id,
+			 const char *early)
+{
+	uint8_t buf[CF_BUF];
+	il_stun_msg m;
+	char what[96];
+	size_t n = connection_bind(ctx, control, d, &id, buf, &m);
+	if (!n || m.cls != IL_STUN_SUCCESS) {
+		cf_error(ctx, "precondition failed: ConnectionBind got %s",
+			 cf_describe(n, &m, what, sizeof what));
+		return -1;
+	}
+	return client_read(ctx, d->client, early);
+}
+
 /* True when the TCP peer's connection is closed (EOF) within TR_WAIT. */
 static bool peer_sees_close(cf_ctx *ctx, int p)
 {
@@ -352,13 +369,9 @@ static void t_tcp_connect(cf_ctx *ctx)
 		     cf_describe(n, &m, what, sizeof what), id2, id1);
 	int p2 = cf_peer_tcp_accept(ctx, l2, &remote, TR_WAIT);
 	cf_turn d;
-	n = connection_bind(ctx, &s, &d, &id1, buf, &m);
-	if (!n || m.cls != IL_STUN_SUCCESS) {
-		cf_error(ctx, "precondition failed: ConnectionBind got %s",
-			 cf_describe(n, &m, what, sizeof what));
+	int early = bind_and_read(ctx, &s, &d, id1, "early from peer");
+	if (early < 0)
 		return;
-	}
-	bool early = client_read(ctx, d.client, "early from peer");
 	cf_check_req(ctx, "RFC6062-5.2-9", early,
 		     "what the peer sent before ConnectionBind %s the client data connection",
 		     early ? "reached" : "did not reach");
@@ -409,7 +422,6 @@ static void t_connection_attempt(cf_ctx *ctx)
 		return;
 	uint8_t buf[CF_BUF];
 	il_stun_msg m;
-	char what[96];
 	/* No permission on `bare`: accepted, then closed, and not announced. */
 	int q = relay_connect(ctx, &bare.relayed);
 	cf_check_req(ctx, "RFC6062-5.1-8", q >= 0, "a TCP connection to a relayed address %s",
@@ -459,13 +471,9 @@ static void t_connection_attempt(cf_ctx *ctx)
 			  ps))
 		return;
 	cf_turn d;
-	n = connection_bind(ctx, &s, &d, &id, buf, &m);
-	if (!n || m.cls != IL_STUN_SUCCESS) {
-		cf_error(ctx, "precondition failed: ConnectionBind got %s",
-			 cf_describe(n, &m, what, sizeof what));
+	int early = bind_and_read(ctx, &s, &d, id, "early bytes");
+	if (early < 0)
 		return;
-	}
-	bool early = client_read(ctx, d.client, "early bytes");
 	cf_check_req(ctx, "RFC6062-5.3-2", early,
 		     "what the peer sent before ConnectionBind %s the client",
 		     early ? "reached" : "did not reach");

@@ -118,3 +118,20 @@ void cf_net_sleep_ms(uint32_t ms)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
+
+void cf_net_take_identity(cf_target *t, const cf_target_options *opts)
+{
+	snprintf(t->uri, sizeof t->uri, "%s", opts->uri);
+	if (opts->user && opts->password) {
+		snprintf(t->user, sizeof t->user, "%s", opts->user);
+		snprintf(t->password, sizeof t->password, "%s", opts->password);
+		t->has_credentials = true;
+	}
+	if (opts->user2 && opts->password2) {
+		snprintf(t->user2, sizeof t->user2, "%s", opts->user2);
+		snprintf(t->password2, sizeof t->password2, "%s", opts->password2);
+		t->has_user2 = true;
+	}
+	if (opts->realm)
+		snprintf(t->realm, sizeof t->realm, "%s", opts->realm);
+}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "conformance.h"
 #include "icelab/addr.h"
 
 void cf_net_to_il(const struct sockaddr *sa, il_addr *out);
@@ -21,5 +22,7 @@ int cf_net_resolve(const char *scheme, const char *hostport, int socktype,
 int cf_net_local_towards(const struct sockaddr_storage *server, socklen_t server_len,
 			 struct sockaddr_storage *local, socklen_t *local_len);
 void cf_net_sleep_ms(uint32_t ms);
+/* The URI, users and realm of opts into a real-network target. */
+void cf_net_take_identity(cf_target *t, const cf_target_options *opts);
 
 #endif

@@ -590,20 +590,8 @@ cf_target *cf_target_stream_open(const cf_target_options *opts, const char *host
 	close(fd);
 	t->kind = tls ? "tls" : "tcp";
 	t->stream = tls ? CF_TLS : CF_TCP;
-	snprintf(t->uri, sizeof t->uri, "%s", opts->uri);
 	cf_net_to_il((struct sockaddr *)&s->server, &t->server);
-	if (opts->user && opts->password) {
-		snprintf(t->user, sizeof t->user, "%s", opts->user);
-		snprintf(t->password, sizeof t->password, "%s", opts->password);
-		t->has_credentials = true;
-	}
-	if (opts->user2 && opts->password2) {
-		snprintf(t->user2, sizeof t->user2, "%s", opts->user2);
-		snprintf(t->password2, sizeof t->password2, "%s", opts->password2);
-		t->has_user2 = true;
-	}
-	if (opts->realm)
-		snprintf(t->realm, sizeof t->realm, "%s", opts->realm);
+	cf_net_take_identity(t, opts);
 	t->client_open = st_client_open;
 	t->client_send = st_client_send;
 	t->client_recv = st_client_recv;

@@ -190,20 +190,8 @@ cf_target *cf_target_udp_open(const cf_target_options *opts, const char *hostpor
 	u->server = server;
 	u->server_len = server_len;
 	t->kind = "udp";
-	snprintf(t->uri, sizeof t->uri, "%s", opts->uri);
 	cf_net_to_il((struct sockaddr *)&u->server, &t->server);
-	if (opts->user && opts->password) {
-		snprintf(t->user, sizeof t->user, "%s", opts->user);
-		snprintf(t->password, sizeof t->password, "%s", opts->password);
-		t->has_credentials = true;
-	}
-	if (opts->user2 && opts->password2) {
-		snprintf(t->user2, sizeof t->user2, "%s", opts->user2);
-		snprintf(t->password2, sizeof t->password2, "%s", opts->password2);
-		t->has_user2 = true;
-	}
-	if (opts->realm)
-		snprintf(t->realm, sizeof t->realm, "%s", opts->realm);
+	cf_net_take_identity(t, opts);
 	t->client_open = ut_client_open;
 	t->client_send = ut_client_send;
 	t->client_recv = ut_client_recv;
