@@ -1,11 +1,11 @@
 /* icelab check: run conformance suites against a target and write the
  * reports (issue #6; conformance/README.md). Thin: flags here, the rest
  * in conformance/.
- *   icelab check [--target builtin|udp://HOST:PORT] [--user U
+ *   icelab check [--target builtin|udp://|tcp://|tls://HOST:PORT] [--user U
  *                --password P [--realm R]] [--user2 U --password2 P]
  *                [--suite S]... [--test GLOB]
  *                [--seed N] [--strict] [--timeout MS] [--out DIR] [--json]
- *                [--baseline FILE]
+ *                [--baseline FILE] [--jobs N] [--repeat N] [--ca FILE | --insecure]
  *   icelab check --diff OLD.json NEW.json [--json]
  *   icelab check --list-requirements [--rfc N] [--verbose]
  *   icelab check --list */
