@@ -175,15 +175,25 @@ static int st_client_send(cf_target *t, int ix, const uint8_t *data, size_t len)
 	if (ix < 0 || ix >= s->nclients)
 		return -1;
 	st_client *c = &s->clients[ix];
-	if (c->ssl)
-		return len == 0 || SSL_write(c->ssl, data, (int)len) == (int)len ? 0 : -1;
+	if (c->ssl) {
+		if (len == 0 || SSL_write(c->ssl, data, (int)len) == (int)len)
+			return 0;
+		/* Closed by the server, like EPIPE below: its silence. */
+		c->closed = true;
+		ERR_clear_error();
+		return 0;
+	}
 	size_t off = 0;
 	while (off < len) {
 		ssize_t n = send(c->fd, data + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) /* the server closed: what follows is its silence */
-			return errno == EPIPE || errno == ECONNRESET ? 0 : -1;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			c->closed = true; /* the server closed: its silence */
+			return 0;
+		}
+		if (n < 0)
+			return -1;
 		off += (size_t)n;
 	}
 	return 0;
