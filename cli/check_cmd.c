@@ -1,11 +1,11 @@
 /* icelab check: run conformance suites against a target and write the
  * reports (issue #6; conformance/README.md). Thin: flags here, the rest
  * in conformance/.
- *   icelab check [--target builtin|udp://HOST:PORT] [--user U
+ *   icelab check [--target builtin|udp://|tcp://|tls://HOST:PORT] [--user U
  *                --password P [--realm R]] [--user2 U --password2 P]
  *                [--suite S]... [--test GLOB]
  *                [--seed N] [--strict] [--timeout MS] [--out DIR] [--json]
- *                [--baseline FILE]
+ *                [--baseline FILE] [--jobs N] [--repeat N] [--ca FILE | --insecure]
  *   icelab check --diff OLD.json NEW.json [--json]
  *   icelab check --list-requirements [--rfc N] [--verbose]
  *   icelab check --list */
@@ -32,7 +32,8 @@ static void usage(FILE *f)
 	      "                    [--user2 U --password2 P]\n"
 	      "                    [--suite NAME]... [--test GLOB] [--seed N] [--strict]\n"
 	      "                    [--timeout MS] [--test-timeout MS] [--out DIR] [--json]\n"
-	      "                    [--baseline FILE]\n"
+	      "                    [--baseline FILE] [--jobs N] [--repeat N]\n"
+	      "                    [--ca FILE | --insecure]\n"
 	      "       icelab check --diff OLD.json NEW.json [--json]\n"
 	      "       icelab check --list-requirements [--rfc N] [--verbose]\n"
 	      "       icelab check --list\n"
@@ -42,7 +43,13 @@ static void usage(FILE *f)
 	      "pointing at the newest run.\n"
 	      "\n"
 	      "  --target URI       builtin (default: the reference server in-process, virtual\n"
-	      "                     time, no sockets) or udp://HOST:PORT (tcp://, tls://: not yet)\n"
+	      "                     time, no sockets), udp://HOST:PORT, tcp://HOST:PORT or\n"
+	      "                     tls://HOST:PORT (one connection per client)\n"
+	      "  --ca FILE          tls://: verify the server's certificate with FILE (PEM)\n"
+	      "  --insecure         tls://: do not verify the server's certificate\n"
+	      "  --jobs N           run N tests at once, each worker its own sockets (default 1);\n"
+	      "                     the report's order does not depend on N\n"
+	      "  --repeat N         run each test N times: passing only sometimes is flaky, a fail\n"
 	      "  --user, --password TURN long-term credentials of the target\n"
 	      "  --user2, --password2  a second user of the target (the 441 test)\n"
 
@@ -151,6 +158,10 @@ int il_cmd_check(int argc, char **argv)
 		{"diff", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"isolate", no_argument, NULL, 'I'},
+		{"jobs", required_argument, NULL, 'J'},
+		{"repeat", required_argument, NULL, 'N'},
+		{"ca", required_argument, NULL, 'C'},
+		{"insecure", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	cf_target_options to;
@@ -246,6 +257,24 @@ int il_cmd_check(int argc, char **argv)
 			break;
 		case 'D':
 			diff = true;
+			break;
+		case 'J':
+		case 'N':
+			if (parse_u64(optarg, &v) < 0 || v == 0 || v > 64) {
+				cli_error("check", "--%s: '%s' is not a number in 1..64",
+					  c == 'J' ? "jobs" : "repeat", optarg);
+				return CLI_USAGE;
+			}
+			if (c == 'J')
+				ro.jobs = (unsigned)v;
+			else
+				ro.repeat = (unsigned)v;
+			break;
+		case 'C':
+			to.ca_file = optarg;
+			break;
+		case 'K':
+			to.insecure = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -447,16 +447,19 @@ cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size
 cf_target *cf_target_open(const cf_target_options *opts, char *err, size_t err_len)
 {
 	const char *uri = opts->uri ? opts->uri : "builtin";
+	cf_target *t = NULL;
 	if (strcmp(uri, "builtin") == 0)
-		return cf_target_builtin_open(opts, err, err_len);
-	if (strncmp(uri, "udp://", 6) == 0)
-		return cf_target_udp_open(opts, uri + 6, err, err_len);
-	if (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0) {
-		snprintf(err, err_len, "target '%s': tcp:// and tls:// are not supported yet", uri);
-		return NULL;
-	}
-	snprintf(err, err_len, "target '%s': expected builtin or udp://HOST:PORT", uri);
-	return NULL;
+		t = cf_target_builtin_open(opts, err, err_len);
+	else if (strncmp(uri, "udp://", 6) == 0)
+		t = cf_target_udp_open(opts, uri + 6, err, err_len);
+	else if (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0)
+		t = cf_target_stream_open(opts, uri + 6, uri[1] == 'l', err, err_len);
+	else
+		snprintf(err, err_len,
+			 "target '%s': expected builtin, udp://, tcp:// or tls://HOST:PORT", uri);
+	if (t)
+		t->opts = *opts;
+	return t;
 }
 
 void cf_target_close(cf_target *t)
