@@ -34,6 +34,7 @@ struct cf_ctx {
 	int client_ix[CTX_MAX_ENDPOINTS];
 	il_addr client_addr[CTX_MAX_ENDPOINTS];
 	uint8_t client_transport[CTX_MAX_ENDPOINTS];
+	il_addr client_dest[CTX_MAX_ENDPOINTS]; /* where the client sends (cf_client_to) */
 	backlog_pkt *backlog[CTX_MAX_ENDPOINTS]; /* CTX_BACKLOG each, a ring */
 	size_t bl_head[CTX_MAX_ENDPOINTS], bl_count[CTX_MAX_ENDPOINTS];
 	int peer_ix[CTX_MAX_ENDPOINTS];
@@ -146,14 +147,35 @@ static void record(cf_ctx *ctx, bool sent, const char *kind, int ix, const il_ad
 	r->packet_count++;
 }
 
+void cf_evidence(cf_ctx *ctx, bool sent, const char *endpoint, const il_addr *from,
+		 const il_addr *to, const uint8_t *data, size_t len)
+{
+	size_t before = ctx->res->packet_count;
+	record(ctx, sent, endpoint, 0, from, to, CF_UDP, data, len);
+	if (ctx->res->packet_count > before)
+		snprintf(ctx->res->packets[before].endpoint,
+			 sizeof ctx->res->packets[before].endpoint, "%s", endpoint);
+}
+
 int cf_client(cf_ctx *ctx, int transport)
+{
+	return cf_client_to(ctx, transport, &ctx->t->server);
+}
+
+int cf_client_to(cf_ctx *ctx, int transport, const il_addr *to)
 {
 	if (ctx->nclients >= CTX_MAX_ENDPOINTS) {
 		cf_error(ctx, "too many clients in one test");
 		return -1;
 	}
 	il_addr local;
-	int ix = ctx->t->client_open(ctx->t, transport, &local);
+	int ix;
+	if (il_addr_equal(to, &ctx->t->server))
+		ix = ctx->t->client_open(ctx->t, transport, &local);
+	else if (ctx->t->client_open_to)
+		ix = ctx->t->client_open_to(ctx->t, transport, to, &local);
+	else
+		ix = -1;
 	if (ix < 0) {
 		cf_error(ctx, "could not open a %s client towards the target",
 			 transport == CF_TCP ? "TCP" : "UDP");
@@ -163,6 +185,7 @@ int cf_client(cf_ctx *ctx, int transport)
 	ctx->client_ix[c] = ix;
 	ctx->client_addr[c] = local;
 	ctx->client_transport[c] = (uint8_t)transport;
+	ctx->client_dest[c] = *to;
 	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
 	ctx->bl_head[c] = ctx->bl_count[c] = 0;
 	return c;
@@ -177,7 +200,7 @@ int cf_send(cf_ctx *ctx, int c, const uint8_t *data, size_t len)
 {
 	if (c < 0 || c >= ctx->nclients)
 		return -1;
-	record(ctx, true, "client", c, &ctx->client_addr[c], &ctx->t->server,
+	record(ctx, true, "client", c, &ctx->client_addr[c], &ctx->client_dest[c],
 	       ctx->client_transport[c], data, len);
 	if (ctx->t->client_send(ctx->t, ctx->client_ix[c], data, len) < 0) {
 		cf_error(ctx, "sending to the target failed");
@@ -208,7 +231,7 @@ static size_t recv_raw(cf_ctx *ctx, int c, uint8_t *buf, size_t cap, uint32_t ti
 		ctx->virtual_ms += timeout_ms;
 		return 0;
 	}
-	record(ctx, false, "client", c, &ctx->t->server, &ctx->client_addr[c],
+	record(ctx, false, "client", c, &ctx->client_dest[c], &ctx->client_addr[c],
 	       ctx->client_transport[c], buf, len);
 	return len;
 }
