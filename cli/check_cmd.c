@@ -62,6 +62,8 @@ static void usage(FILE *f)
 	      "  --list-requirements  coverage per RFC and section (--rfc N: one RFC;\n"
 	      "                     --verbose: every requirement)\n"
 	      "  --list             the tests, in run order\n"
+	      "  --target sdp:ICE[,PEER[,LEGACY]]  an SBC's media endpoint from its SDP, for the\n"
+	      "                     ice-lite suite (conformance/README.md \"Target sdp:\")\n"
 	      "\n"
 	      "Exit: 0 every MUST passed, 1 a MUST failed or a test could not run to a verdict,\n"
 	      "2 bad usage or reports could not be written.\n",

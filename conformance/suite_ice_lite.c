@@ -537,7 +537,7 @@ static void t_nomination_no_redirect(cf_ctx *ctx)
 	rtp(junk, 0xc11e0001u, 7003, mark[1]);
 	junk[0] = 0xF5;
 	cf_send(ctx, c1, junk, sizeof junk);
-	bool junk_fwd = peer_gets(ctx, phone, junk, 1, t->virtual_time ? 0 : 300, NULL);
+	bool junk_fwd = peer_gets(ctx, phone, junk, 1, t->virtual_time ? 0 : 500, NULL);
 	cf_check_req(ctx, "RFC7983-7-3", !junk_fwd,
 		     "a datagram starting 0xF5 on the ICE port was %s", junk_fwd ? "forwarded"
 										 : "dropped");
@@ -564,7 +564,7 @@ static void t_nomination_no_redirect(cf_ctx *ctx)
 	}
 	int at_c1 = count_marked(ctx, c1, mark[3], wait, NULL);
 	int stray = 0;
-	int at_c2 = count_marked(ctx, c2, mark[3], t->virtual_time ? 0 : 300, &stray);
+	int at_c2 = count_marked(ctx, c2, mark[3], t->virtual_time ? 0 : 500, &stray);
 	int fwd = 0;
 	while (peer_gets(ctx, phone, mark[2], MARK_LEN, t->virtual_time ? 0 : 200, NULL))
 		fwd++;
