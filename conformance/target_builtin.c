@@ -464,17 +464,17 @@ cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size
 cf_target *cf_target_open(const cf_target_options *opts, char *err, size_t err_len)
 {
 	const char *uri = opts->uri ? opts->uri : "builtin";
+	if (strncmp(uri, "sdp:", 4) == 0)
+		return cf_target_sdp_open(opts, uri + 4, err, err_len);
 	if (strcmp(uri, "builtin") == 0)
 		return cf_target_builtin_open(opts, err, err_len);
 	if (strncmp(uri, "udp://", 6) == 0)
 		return cf_target_udp_open(opts, uri + 6, err, err_len);
-	if (strncmp(uri, "sdp:", 4) == 0)
-		return cf_target_sdp_open(opts, uri + 4, err, err_len);
 	if (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0) {
 		snprintf(err, err_len, "target '%s': tcp:// and tls:// are not supported yet", uri);
 		return NULL;
 	}
-	snprintf(err, err_len, "target '%s': expected builtin, udp://HOST:PORT or sdp:FILE", uri);
+	snprintf(err, err_len, "target '%s': expected builtin or udp://HOST:PORT", uri);
 	return NULL;
 }
 
