@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[] = {"stun-server", "turn-server", "turn-security", "ice-lite", "ice-agent", NULL};
+static const char *const names[] = {"stun-server", "turn-server", "turn-security",
+				    "ice-lite", "ice-agent", NULL};
 
 const char *const *cf_suite_names(void)
 {
