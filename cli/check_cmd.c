@@ -6,6 +6,7 @@
  *                [--suite S]... [--test GLOB]
  *                [--seed N] [--strict] [--timeout MS] [--out DIR] [--json]
  *                [--baseline FILE] [--jobs N] [--repeat N] [--ca FILE | --insecure]
+ *                [--isolate]
  *   icelab check --diff OLD.json NEW.json [--json]
  *   icelab check --list-requirements [--rfc N] [--verbose]
  *   icelab check --list */
@@ -33,7 +34,7 @@ static void usage(FILE *f)
 	      "                    [--suite NAME]... [--test GLOB] [--seed N] [--strict]\n"
 	      "                    [--timeout MS] [--test-timeout MS] [--out DIR] [--json]\n"
 	      "                    [--baseline FILE] [--jobs N] [--repeat N]\n"
-	      "                    [--ca FILE | --insecure]\n"
+	      "                    [--ca FILE | --insecure] [--isolate]\n"
 	      "       icelab check --diff OLD.json NEW.json [--json]\n"
 	      "       icelab check --list-requirements [--rfc N] [--verbose]\n"
 	      "       icelab check --list\n"
@@ -54,7 +55,8 @@ static void usage(FILE *f)
 	      "  --user2, --password2  a second user of the target (the 441 test)\n"
 
 	      "  --realm R          the realm (default: the one the target announces)\n"
-	      "  --suite NAME       stun-server, turn-server (repeatable; default: all)\n"
+	      "  --suite NAME       stun-server, turn-server, turn-security, nat-behaviour,\n"
+	      "                     ice-lite, ice-agent (repeatable; default: all)\n"
 	      "  --test GLOB        only tests whose suite/name or name matches\n"
 	      "  --seed N           transaction ids and the builtin target's randomness (default 1)\n"
 	      "  --strict           a failed SHOULD fails the run too\n"
@@ -70,7 +72,9 @@ static void usage(FILE *f)
 	      "                     --verbose: every requirement)\n"
 	      "  --list             the tests, in run order\n"
 	      "  --isolate          each test in a process of its own: a crash is that test's\n"
-	      "                     error and the run goes on\n"
+	      "                     error and the run goes on (with --jobs N: N processes)\n"
+	      "  --target sdp:ICE[,PEER[,LEGACY]]  an SBC's media endpoint from its SDP, for the\n"
+	      "                     ice-lite suite (conformance/README.md \"Target sdp:\")\n"
 	      "\n"
 	      "Exit: 0 every MUST passed, 1 a MUST failed or a test could not run to a verdict,\n"
 	      "2 bad usage or reports could not be written.\n",

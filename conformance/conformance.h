@@ -83,6 +83,12 @@ typedef struct cf_target_options {
 	 * system's), or no verification at all. */
 	const char *ca_file;
 	bool insecure;
+	/* builtin only, the harness's own tests of the ice-lite suite: the
+	 * SBC's config is adjusted by this hook, and with sbc_follow_source
+	 * the target sends ICE-leg media to the last source it received
+	 * media from (the fault the suite must catch). */
+	void (*configure_sbc)(void *arg, void *il_sbc_config);
+	bool sbc_follow_source;
 } cf_target_options;
 
 struct cf_target {
@@ -142,6 +148,18 @@ struct cf_target {
 	void (*peer_close)(cf_target *t, int peer);
 	/* What the target was opened with: --jobs opens one per worker. */
 	cf_target_options opts;
+	/* An SBC's media endpoints (the ice-lite suite; conformance/README.md
+	 * "Target sdp:"): its ICE leg, the credentials on both sides, and
+	 * optionally its legacy (non-ICE) leg. */
+	bool has_ice;
+	il_addr ice_leg;               /* where the harness's checks go */
+	char ice_ufrag[257], ice_pwd[257];           /* the target's, from its SDP */
+	char ice_peer_ufrag[257], ice_peer_pwd[257]; /* the harness's, as the target got them */
+	bool ice_lite;                 /* the target's SDP carries a=ice-lite */
+	bool has_legacy;
+	il_addr legacy_leg;            /* where the harness's legacy phone sends RTP */
+	/* A client talking to `to` rather than server; NULL: server only. */
+	int (*client_open_to)(cf_target *t, int transport, const il_addr *to, il_addr *local);
 };
 
 /* Parses opts->uri and opens the target; NULL with err filled. */
@@ -153,6 +171,9 @@ cf_target *cf_target_udp_open(const cf_target_options *opts, const char *hostpor
 /* tcp://HOST:PORT (tls false) and tls://HOST:PORT (target_stream.c). */
 cf_target *cf_target_stream_open(const cf_target_options *opts, const char *hostport, bool tls,
 				 char *err, size_t err_len);
+/* sdp:ICE[,PEER[,LEGACY]] (target_sdp.c, conformance/README.md). */
+cf_target *cf_target_sdp_open(const cf_target_options *opts, const char *spec, char *err,
+			      size_t err_len);
 
 /* The builtin target's test user (README: what the builtin target is). */
 #define CF_BUILTIN_USER "alice"
@@ -206,6 +227,8 @@ const cf_test *cf_suite_nat_behaviour(size_t *count);
  * RFC 8656 §12.5, RFC 6062), run right after their suite's others. */
 const cf_test *cf_suite_stun_stream(size_t *count);
 const cf_test *cf_suite_turn_tcp(size_t *count);
+const cf_test *cf_suite_ice_lite(size_t *count);
+const cf_test *cf_suite_ice_agent(size_t *count);
 /* "stun-server", ... NULL-terminated. */
 const char *const *cf_suite_names(void);
 
@@ -255,6 +278,9 @@ void cf_random(cf_ctx *ctx, uint8_t *out, size_t len);
 void cf_new_tid(cf_ctx *ctx, uint8_t tid[IL_STUN_TID_LEN]);
 
 int cf_client(cf_ctx *ctx, int transport);          /* -1: error already recorded */
+/* A client whose datagrams go to `to` (an SBC leg) instead of the
+ * target's server address. -1: error already recorded. */
+int cf_client_to(cf_ctx *ctx, int transport, const il_addr *to);
 il_addr cf_client_addr(cf_ctx *ctx, int client);
 int cf_send(cf_ctx *ctx, int client, const uint8_t *data, size_t len);
 /* Next packet to the client within timeout_ms (0: the default); returns
@@ -292,6 +318,10 @@ void cf_client_close(cf_ctx *ctx, int client);
 /* True once the server closed the client's connection (stream targets). */
 bool cf_client_closed(cf_ctx *ctx, int client);
 void cf_peer_close(cf_ctx *ctx, int peer);
+/* Evidence a test gathered itself rather than through its endpoints
+ * (the ice-agent suite: packets read back from the simulator's capture). */
+void cf_evidence(cf_ctx *ctx, bool sent, const char *endpoint, const il_addr *from,
+		 const il_addr *to, const uint8_t *data, size_t len);
 
 /* Records a check of requirement req; returns ok. The message says what
  * was seen (printf format). */

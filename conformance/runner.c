@@ -35,6 +35,7 @@ struct cf_ctx {
 	int client_ix[CTX_MAX_ENDPOINTS];
 	il_addr client_addr[CTX_MAX_ENDPOINTS];
 	uint8_t client_transport[CTX_MAX_ENDPOINTS];
+	il_addr client_dest[CTX_MAX_ENDPOINTS]; /* where the client sends (cf_client_to) */
 	backlog_pkt *backlog[CTX_MAX_ENDPOINTS]; /* CTX_BACKLOG each, a ring */
 	size_t bl_head[CTX_MAX_ENDPOINTS], bl_count[CTX_MAX_ENDPOINTS];
 	int peer_ix[CTX_MAX_ENDPOINTS];
@@ -155,25 +156,49 @@ static int add_client(cf_ctx *ctx, int ix, const il_addr *local, int transport)
 	ctx->client_addr[c] = *local;
 	/* A stream target's clients are connections whatever was asked. */
 	ctx->client_transport[c] = (uint8_t)(ctx->t->stream ? ctx->t->stream : transport);
+	ctx->client_dest[c] = ctx->t->server; /* cf_client_to: another address */
 	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
 	ctx->bl_head[c] = ctx->bl_count[c] = 0;
 	return c;
 }
 
+void cf_evidence(cf_ctx *ctx, bool sent, const char *endpoint, const il_addr *from,
+		 const il_addr *to, const uint8_t *data, size_t len)
+{
+	size_t before = ctx->res->packet_count;
+	record(ctx, sent, endpoint, 0, from, to, CF_UDP, data, len);
+	if (ctx->res->packet_count > before)
+		snprintf(ctx->res->packets[before].endpoint,
+			 sizeof ctx->res->packets[before].endpoint, "%s", endpoint);
+}
+
 int cf_client(cf_ctx *ctx, int transport)
+{
+	return cf_client_to(ctx, transport, &ctx->t->server);
+}
+
+int cf_client_to(cf_ctx *ctx, int transport, const il_addr *to)
 {
 	if (ctx->nclients >= CTX_MAX_ENDPOINTS) {
 		cf_error(ctx, "too many clients in one test");
 		return -1;
 	}
 	il_addr local;
-	int ix = ctx->t->client_open(ctx->t, transport, &local);
+	int ix;
+	if (il_addr_equal(to, &ctx->t->server))
+		ix = ctx->t->client_open(ctx->t, transport, &local);
+	else if (ctx->t->client_open_to)
+		ix = ctx->t->client_open_to(ctx->t, transport, to, &local);
+	else
+		ix = -1;
 	if (ix < 0) {
 		cf_error(ctx, "could not open a %s client towards the target",
 			 transport == CF_TCP ? "TCP" : "UDP");
 		return -1;
 	}
-	return add_client(ctx, ix, &local, transport);
+	int c = add_client(ctx, ix, &local, transport);
+	ctx->client_dest[c] = *to;
+	return c;
 }
 
 il_addr cf_client_addr(cf_ctx *ctx, int client)
@@ -185,7 +210,7 @@ int cf_send(cf_ctx *ctx, int c, const uint8_t *data, size_t len)
 {
 	if (c < 0 || c >= ctx->nclients)
 		return -1;
-	record(ctx, true, "client", c, &ctx->client_addr[c], &ctx->t->server,
+	record(ctx, true, "client", c, &ctx->client_addr[c], &ctx->client_dest[c],
 	       ctx->client_transport[c], data, len);
 	if (ctx->t->client_send(ctx->t, ctx->client_ix[c], data, len) < 0) {
 		cf_error(ctx, "sending to the target failed");
@@ -216,7 +241,7 @@ static size_t recv_raw(cf_ctx *ctx, int c, uint8_t *buf, size_t cap, uint32_t ti
 		ctx->virtual_ms += timeout_ms;
 		return 0;
 	}
-	record(ctx, false, "client", c, &ctx->t->server, &ctx->client_addr[c],
+	record(ctx, false, "client", c, &ctx->client_dest[c], &ctx->client_addr[c],
 	       ctx->client_transport[c], buf, len);
 	return len;
 }
@@ -769,6 +794,13 @@ int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_ru
 	snprintf(run->target_user, sizeof run->target_user, "%s", t->user);
 	snprintf(run->target_realm, sizeof run->target_realm, "%s", t->realm);
 	snprintf(run->target_password, sizeof run->target_password, "%s", t->password);
+	/* An sdp: target is one call of an SBC: its tests run once each, in
+	 * order (the first nominates, RFC 8445 §8.1.1), never side by side. */
+	if (strcmp(t->kind, "sdp") == 0 && (o->jobs > 1 || o->repeat > 1)) {
+		snprintf(err, err_len, "--jobs and --repeat do not apply to an sdp: target (one "
+				       "SBC call: each test once, in order)");
+		return -1;
+	}
 	for (size_t i = 0; i < o->suite_count; i++) {
 		bool known = false;
 		for (const char *const *n = cf_suite_names(); *n; n++)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const names[] = {"stun-server", "turn-server", "turn-security", "nat-behaviour",
-				    NULL};
+				    "ice-lite", "ice-agent", NULL};
 
 const char *const *cf_suite_names(void)
 {
@@ -17,7 +17,7 @@ typedef const cf_test *(*suite_fn)(size_t *count);
 static const suite_fn parts[] = {
 	cf_suite_stun_server,    cf_suite_stun_stream,       cf_suite_turn_server,
 	cf_suite_turn_tcp,       cf_suite_turn_security,     cf_suite_turn_robustness,
-	cf_suite_nat_behaviour,
+	cf_suite_nat_behaviour,  cf_suite_ice_lite,          cf_suite_ice_agent,
 };
 
 const cf_test *cf_tests_all(size_t *count)

@@ -8,6 +8,8 @@ packages=(
 	iproute2 nftables chromium tshark
 	libsrtp2-dev
 )
+# rtpengine: the ice-lite suite's real SBC (conformance/tests/ice_lite_targets.sh)
+packages+=(rtpengine-daemon)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
