@@ -137,6 +137,18 @@ static void print_summary(const cf_run *run, const char *where)
 		fprintf(stderr, "icelab check: reports in %s/\n", where);
 }
 
+/* Whether the test ran to a pass or fail: a waiver of a test that ran
+ * and matched nothing is stale; one for a test another transport or
+ * configuration runs (one baseline serves udp://, tcp:// and tls://) is not. */
+static bool ran(const cf_run *run, const char *test)
+{
+	for (size_t i = 0; i < run->result_count; i++)
+		if (strcmp(run->results[i].id, test) == 0)
+			return run->results[i].verdict == CF_PASS ||
+			       run->results[i].verdict == CF_FAIL;
+	return false;
+}
+
 int il_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -360,9 +372,13 @@ int il_cmd_check(int argc, char **argv)
 		for (size_t i = 0; i < bl.count; i++)
 			if (!bl.waivers[i].used)
 				fprintf(stderr, "icelab check: baseline %s: waiver %s%s%s matched nothing "
-						"(fixed? remove it)\n",
+						"%s\n",
 					baseline, bl.waivers[i].test, bl.waivers[i].req[0] ? " " : "",
-					bl.waivers[i].req);
+					bl.waivers[i].req,
+					ran(&run, bl.waivers[i].test)
+						? "(fixed? remove it)"
+						: "(its test did not run here: not selected, skipped or "
+						  "not-applicable)");
 	}
 	char where[PATH_MAX];
 	bool write = strcmp(out, "-") != 0;
