@@ -1,11 +1,12 @@
 /* icelab check: run conformance suites against a target and write the
  * reports (issue #6; conformance/README.md). Thin: flags here, the rest
  * in conformance/.
- *   icelab check [--target builtin|udp://HOST:PORT] [--user U
+ *   icelab check [--target builtin|udp://|tcp://|tls://HOST:PORT] [--user U
  *                --password P [--realm R]] [--user2 U --password2 P]
  *                [--suite S]... [--test GLOB]
  *                [--seed N] [--strict] [--timeout MS] [--out DIR] [--json]
- *                [--baseline FILE]
+ *                [--baseline FILE] [--jobs N] [--repeat N] [--ca FILE | --insecure]
+ *                [--isolate]
  *   icelab check --diff OLD.json NEW.json [--json]
  *   icelab check --list-requirements [--rfc N] [--verbose]
  *   icelab check --list */
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 	      "                    [--user2 U --password2 P]\n"
 	      "                    [--suite NAME]... [--test GLOB] [--seed N] [--strict]\n"
 	      "                    [--timeout MS] [--test-timeout MS] [--out DIR] [--json]\n"
-	      "                    [--baseline FILE]\n"
+	      "                    [--baseline FILE] [--jobs N] [--repeat N]\n"
+	      "                    [--ca FILE | --insecure] [--isolate]\n"
 	      "       icelab check --diff OLD.json NEW.json [--json]\n"
 	      "       icelab check --list-requirements [--rfc N] [--verbose]\n"
 	      "       icelab check --list\n"
@@ -42,12 +44,19 @@ static void usage(FILE *f)
 	      "pointing at the newest run.\n"
 	      "\n"
 	      "  --target URI       builtin (default: the reference server in-process, virtual\n"
-	      "                     time, no sockets) or udp://HOST:PORT (tcp://, tls://: not yet)\n"
+	      "                     time, no sockets), udp://HOST:PORT, tcp://HOST:PORT or\n"
+	      "                     tls://HOST:PORT (one connection per client)\n"
+	      "  --ca FILE          tls://: verify the server's certificate with FILE (PEM)\n"
+	      "  --insecure         tls://: do not verify the server's certificate\n"
+	      "  --jobs N           run N tests at once, each worker its own sockets (default 1);\n"
+	      "                     the report's order does not depend on N\n"
+	      "  --repeat N         run each test N times: passing only sometimes is flaky, a fail\n"
 	      "  --user, --password TURN long-term credentials of the target\n"
 	      "  --user2, --password2  a second user of the target (the 441 test)\n"
 
 	      "  --realm R          the realm (default: the one the target announces)\n"
-	      "  --suite NAME       stun-server, turn-server (repeatable; default: all)\n"
+	      "  --suite NAME       stun-server, turn-server, turn-security, nat-behaviour,\n"
+	      "                     ice-lite, ice-agent (repeatable; default: all)\n"
 	      "  --test GLOB        only tests whose suite/name or name matches\n"
 	      "  --seed N           transaction ids and the builtin target's randomness (default 1)\n"
 	      "  --strict           a failed SHOULD fails the run too\n"
@@ -63,7 +72,9 @@ static void usage(FILE *f)
 	      "                     --verbose: every requirement)\n"
 	      "  --list             the tests, in run order\n"
 	      "  --isolate          each test in a process of its own: a crash is that test's\n"
-	      "                     error and the run goes on\n"
+	      "                     error and the run goes on (with --jobs N: N processes)\n"
+	      "  --target sdp:ICE[,PEER[,LEGACY]]  an SBC's media endpoint from its SDP, for the\n"
+	      "                     ice-lite suite (conformance/README.md \"Target sdp:\")\n"
 	      "\n"
 	      "Exit: 0 every MUST passed, 1 a MUST failed or a test could not run to a verdict,\n"
 	      "2 bad usage or reports could not be written.\n",
@@ -126,6 +137,18 @@ static void print_summary(const cf_run *run, const char *where)
 		fprintf(stderr, "icelab check: reports in %s/\n", where);
 }
 
+/* Whether the test ran to a pass or fail: a waiver of a test that ran
+ * and matched nothing is stale; one for a test another transport or
+ * configuration runs (one baseline serves udp://, tcp:// and tls://) is not. */
+static bool ran(const cf_run *run, const char *test)
+{
+	for (size_t i = 0; i < run->result_count; i++)
+		if (strcmp(run->results[i].id, test) == 0)
+			return run->results[i].verdict == CF_PASS ||
+			       run->results[i].verdict == CF_FAIL;
+	return false;
+}
+
 int il_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -151,6 +174,10 @@ int il_cmd_check(int argc, char **argv)
 		{"diff", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"isolate", no_argument, NULL, 'I'},
+		{"jobs", required_argument, NULL, 'J'},
+		{"repeat", required_argument, NULL, 'N'},
+		{"ca", required_argument, NULL, 'C'},
+		{"insecure", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	cf_target_options to;
@@ -247,6 +274,24 @@ int il_cmd_check(int argc, char **argv)
 		case 'D':
 			diff = true;
 			break;
+		case 'J':
+		case 'N':
+			if (parse_u64(optarg, &v) < 0 || v == 0 || v > 64) {
+				cli_error("check", "--%s: '%s' is not a number in 1..64",
+					  c == 'J' ? "jobs" : "repeat", optarg);
+				return CLI_USAGE;
+			}
+			if (c == 'J')
+				ro.jobs = (unsigned)v;
+			else
+				ro.repeat = (unsigned)v;
+			break;
+		case 'C':
+			to.ca_file = optarg;
+			break;
+		case 'K':
+			to.insecure = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return CLI_OK;
@@ -327,9 +372,13 @@ int il_cmd_check(int argc, char **argv)
 		for (size_t i = 0; i < bl.count; i++)
 			if (!bl.waivers[i].used)
 				fprintf(stderr, "icelab check: baseline %s: waiver %s%s%s matched nothing "
-						"(fixed? remove it)\n",
+						"%s\n",
 					baseline, bl.waivers[i].test, bl.waivers[i].req[0] ? " " : "",
-					bl.waivers[i].req);
+					bl.waivers[i].req,
+					ran(&run, bl.waivers[i].test)
+						? "(fixed? remove it)"
+						: "(its test did not run here: not selected, skipped or "
+						  "not-applicable)");
 	}
 	char where[PATH_MAX];
 	bool write = strcmp(out, "-") != 0;

@@ -61,6 +61,7 @@ const char *cf_level_name(enum cf_level l);
 enum cf_transport {
 	CF_UDP = 1,
 	CF_TCP = 2,
+	CF_TLS = 3, /* TLS over TCP (evidence only: tests ask for CF_TCP) */
 };
 
 typedef struct cf_target cf_target;
@@ -78,6 +79,16 @@ typedef struct cf_target_options {
 	/* builtin only: the core's config is adjusted by this hook. */
 	void (*configure)(void *arg, void *il_turn_server_config);
 	void *configure_arg;
+	/* tls:// only: CA file to verify the server with (default: the
+	 * system's), or no verification at all. */
+	const char *ca_file;
+	bool insecure;
+	/* builtin only, the harness's own tests of the ice-lite suite: the
+	 * SBC's config is adjusted by this hook, and with sbc_follow_source
+	 * the target sends ICE-leg media to the last source it received
+	 * media from (the fault the suite must catch). */
+	void (*configure_sbc)(void *arg, void *il_sbc_config);
+	bool sbc_follow_source;
 } cf_target_options;
 
 struct cf_target {
@@ -115,6 +126,40 @@ struct cf_target {
 			      size_t len);
 	int (*client_recv_from)(cf_target *t, int client, uint8_t *buf, size_t cap, size_t *len,
 				il_addr *from, uint32_t timeout_ms);
+	/* Stream targets (tcp://, tls://): CF_TCP or CF_TLS, 0 for datagram
+	 * targets. On a stream target a CF_UDP client (what most tests ask
+	 * for) is a connection of the target's transport: the test runs
+	 * over TCP/TLS; tests needing datagrams say CF_NEEDS_UDP. */
+	int stream;
+	/* Stream targets: the client's connection carries raw bytes from now
+	 * on (RFC 6062 §5.4, after ConnectionBind). */
+	int (*client_raw)(cf_target *t, int client);
+	/* TCP peers (RFC 6062), NULL when the target has none: a listener;
+	 * its next connection within timeout_ms (a new peer index, -1 when
+	 * none); a connection to an address. Connected TCP peers use
+	 * peer_send (to ignored) and peer_recv (any bytes, 0 bytes: closed). */
+	int (*peer_tcp_listen)(cf_target *t, il_addr *addr);
+	int (*peer_tcp_accept)(cf_target *t, int listener, il_addr *remote, uint32_t timeout_ms);
+	int (*peer_tcp_connect)(cf_target *t, const il_addr *to, il_addr *local);
+	/* Stream targets: close a client's or a TCP peer's connection; ask
+	 * whether the server closed a client's connection. */
+	void (*client_close)(cf_target *t, int client);
+	bool (*client_closed)(cf_target *t, int client);
+	void (*peer_close)(cf_target *t, int peer);
+	/* What the target was opened with: --jobs opens one per worker. */
+	cf_target_options opts;
+	/* An SBC's media endpoints (the ice-lite suite; conformance/README.md
+	 * "Target sdp:"): its ICE leg, the credentials on both sides, and
+	 * optionally its legacy (non-ICE) leg. */
+	bool has_ice;
+	il_addr ice_leg;               /* where the harness's checks go */
+	char ice_ufrag[257], ice_pwd[257];           /* the target's, from its SDP */
+	char ice_peer_ufrag[257], ice_peer_pwd[257]; /* the harness's, as the target got them */
+	bool ice_lite;                 /* the target's SDP carries a=ice-lite */
+	bool has_legacy;
+	il_addr legacy_leg;            /* where the harness's legacy phone sends RTP */
+	/* A client talking to `to` rather than server; NULL: server only. */
+	int (*client_open_to)(cf_target *t, int transport, const il_addr *to, il_addr *local);
 };
 
 /* Parses opts->uri and opens the target; NULL with err filled. */
@@ -122,6 +167,12 @@ cf_target *cf_target_open(const cf_target_options *opts, char *err, size_t err_l
 void cf_target_close(cf_target *t);
 cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size_t err_len);
 cf_target *cf_target_udp_open(const cf_target_options *opts, const char *hostport, char *err,
+			      size_t err_len);
+/* tcp://HOST:PORT (tls false) and tls://HOST:PORT (target_stream.c). */
+cf_target *cf_target_stream_open(const cf_target_options *opts, const char *hostport, bool tls,
+				 char *err, size_t err_len);
+/* sdp:ICE[,PEER[,LEGACY]] (target_sdp.c, conformance/README.md). */
+cf_target *cf_target_sdp_open(const cf_target_options *opts, const char *spec, char *err,
 			      size_t err_len);
 
 /* The builtin target's test user (README: what the builtin target is). */
@@ -149,6 +200,9 @@ enum {
 	CF_NEEDS_PEER = 1 << 1,        /* peers the harness runs, reachable from the relay */
 	CF_NEEDS_VIRTUAL_TIME = 1 << 2,/* waits of minutes */
 	CF_NEEDS_USER2 = 1 << 3,       /* a second TURN user (--user2, --password2) */
+	/* Transport needs: unmet, the test is not-applicable (not skipped). */
+	CF_NEEDS_UDP = 1 << 12,        /* datagrams to the target (udp://, builtin) */
+	CF_NEEDS_STREAM = 1 << 13,     /* TCP or TLS to the target (tcp://, tls://) */
 };
 
 typedef struct cf_ctx cf_ctx;
@@ -169,6 +223,12 @@ const cf_test *cf_suite_turn_security(size_t *count);
 /* turn-security's robustness and exhaustion tests (suite_turn_robustness.c). */
 const cf_test *cf_suite_turn_robustness(size_t *count);
 const cf_test *cf_suite_nat_behaviour(size_t *count);
+/* Stream-only tests of stun-server and turn-server (RFC 8489 §6.2.2,
+ * RFC 8656 §12.5, RFC 6062), run right after their suite's others. */
+const cf_test *cf_suite_stun_stream(size_t *count);
+const cf_test *cf_suite_turn_tcp(size_t *count);
+const cf_test *cf_suite_ice_lite(size_t *count);
+const cf_test *cf_suite_ice_agent(size_t *count);
 /* "stun-server", ... NULL-terminated. */
 const char *const *cf_suite_names(void);
 
@@ -218,6 +278,9 @@ void cf_random(cf_ctx *ctx, uint8_t *out, size_t len);
 void cf_new_tid(cf_ctx *ctx, uint8_t tid[IL_STUN_TID_LEN]);
 
 int cf_client(cf_ctx *ctx, int transport);          /* -1: error already recorded */
+/* A client whose datagrams go to `to` (an SBC leg) instead of the
+ * target's server address. -1: error already recorded. */
+int cf_client_to(cf_ctx *ctx, int transport, const il_addr *to);
 il_addr cf_client_addr(cf_ctx *ctx, int client);
 int cf_send(cf_ctx *ctx, int client, const uint8_t *data, size_t len);
 /* Next packet to the client within timeout_ms (0: the default); returns
@@ -239,6 +302,26 @@ int cf_peer_send(cf_ctx *ctx, int peer, const il_addr *to, const uint8_t *data, 
 int cf_peer_recv(cf_ctx *ctx, int peer, uint8_t *buf, size_t cap, size_t *len, il_addr *from,
 		 uint32_t timeout_ms);
 void cf_sleep(cf_ctx *ctx, uint32_t ms);
+/* Stream targets: CF_TCP or CF_TLS; 0 for datagram targets. */
+int cf_stream_transport(cf_ctx *ctx);
+/* After ConnectionBind: the client's connection is raw data (RFC 6062). */
+int cf_client_raw(cf_ctx *ctx, int client);
+/* TCP peers (RFC 6062): a listener (its address in cf_peer_addr); the
+ * next connection it accepts within timeout_ms (-1: none, no error
+ * recorded; *remote: who connected); a connection from the harness to `to` (-1: failed, no error
+ * recorded). Connected peers then use cf_peer_send/cf_peer_recv. */
+int cf_peer_tcp_listen(cf_ctx *ctx);
+int cf_peer_tcp_accept(cf_ctx *ctx, int listener, il_addr *remote, uint32_t timeout_ms);
+int cf_peer_tcp_connect(cf_ctx *ctx, const il_addr *to);
+/* Closes the client's connection (stream targets; no-op on datagrams). */
+void cf_client_close(cf_ctx *ctx, int client);
+/* True once the server closed the client's connection (stream targets). */
+bool cf_client_closed(cf_ctx *ctx, int client);
+void cf_peer_close(cf_ctx *ctx, int peer);
+/* Evidence a test gathered itself rather than through its endpoints
+ * (the ice-agent suite: packets read back from the simulator's capture). */
+void cf_evidence(cf_ctx *ctx, bool sent, const char *endpoint, const il_addr *from,
+		 const il_addr *to, const uint8_t *data, size_t len);
 
 /* Records a check of requirement req; returns ok. The message says what
  * was seen (printf format). */
@@ -276,6 +359,8 @@ typedef struct cf_run_options {
 	uint32_t test_timeout_ms;  /* a whole test (default 20000) */
 	bool progress;             /* a line per test on stderr */
 	bool isolate;              /* each test in a child process (isolate.c) */
+	unsigned jobs;             /* tests run in parallel, each worker its own target (0, 1: serial) */
+	unsigned repeat;           /* runs of each test (0, 1: once); mixed pass/fail: flaky = fail */
 } cf_run_options;
 
 typedef struct cf_run {
@@ -306,9 +391,10 @@ void cf_run_free(cf_run *run);
 /* --isolate (isolate.c): runs fn (the runner's one-test step) in a forked
  * child and copies its result into r; a child that crashes, hangs past
  * the test timeout or exits early gives r an error verdict saying so. */
-typedef void (*cf_run_one_fn)(cf_run *run, cf_target *t, const cf_test *test, cf_result *r);
+typedef void (*cf_run_one_fn)(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
+			      unsigned repetition);
 void cf_run_one_isolated(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
-			 cf_run_one_fn fn);
+			 cf_run_one_fn fn, unsigned repetition);
 
 /* ---- known deviations and run comparison (baseline.c) ---- */
 

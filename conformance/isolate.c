@@ -4,7 +4,7 @@
  * The child sends its result (verdict, checks, notes, evidence) back
  * through a pipe in a small binary form; anything short of a complete
  * record is the child's death, reported with its signal or exit status. */
-#include "conformance.h"
+#include "runner_internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -179,37 +179,32 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Everything the child writes, until EOF or the deadline; 1 at EOF. */
-static int read_child(int fd, uint64_t deadline, uint8_t **buf, size_t *len)
+/* Reads what the child has written so far (the fd is readable); 1 when
+ * its length-prefixed record is complete or at EOF (decode judges
+ * which), 0 for more, -1 on error. */
+static int read_some(cf_isolated *c)
 {
-	size_t cap = 0;
-	for (;;) {
-		uint64_t t = now_ms();
-		if (t >= deadline)
-			return 0;
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int rc = poll(&pfd, 1, (int)(deadline - t));
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc <= 0)
-			return rc < 0 ? -1 : 0;
-		if (*len + 65536 > cap) {
-			size_t ncap = cap ? cap * 2 : 1u << 17;
-			uint8_t *nb = realloc(*buf, ncap);
-			if (!nb)
-				return -1;
-			*buf = nb;
-			cap = ncap;
-		}
-		ssize_t n = read(fd, *buf + *len, cap - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+	if (c->len + 65536 > c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 1u << 17;
+		uint8_t *nb = realloc(c->buf, ncap);
+		if (!nb)
 			return -1;
-		if (n == 0)
-			return 1;
-		*len += (size_t)n;
+		c->buf = nb;
+		c->cap = ncap;
 	}
+	ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (n == 0)
+		return 1;
+	c->len += (size_t)n;
+	uint64_t want;
+	if (c->len >= sizeof want) {
+		memcpy(&want, c->buf, sizeof want);
+		if (c->len - sizeof want >= want)
+			return 1;
+	}
+	return 0;
 }
 
 static void died(cf_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -226,25 +221,38 @@ static void died(cf_result *r, const char *fmt, ...)
 	r->blocking = r->warning = false;
 }
 
-void cf_run_one_isolated(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
-			 cf_run_one_fn fn)
+static void result_init(cf_result *r, const cf_test *test)
 {
 	memset(r, 0, sizeof *r);
 	r->test = test;
 	snprintf(r->id, sizeof r->id, "%s/%s", test->suite, test->name);
+}
+
+int cf_isolated_start(cf_isolated *c, cf_run *run, cf_target *t, const cf_test *test,
+		      cf_run_one_fn fn, unsigned repetition)
+{
+	memset(c, 0, sizeof *c);
+	c->test = test;
+	c->fd = -1;
+	c->pid = -1;
 	int fds[2];
 	if (pipe(fds) < 0) {
-		died(r, "--isolate: pipe: %s", strerror(errno));
-		return;
+		c->failure = "pipe";
+		c->state = 2;
+		c->err = errno;
+		return -1;
 	}
 	fflush(NULL); /* nothing buffered is written twice */
-	uint64_t start = now_ms();
+	c->start = now_ms();
+	c->limit = (uint64_t)run->opts.test_timeout_ms + HANG_MARGIN_MS;
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		died(r, "--isolate: fork: %s", strerror(errno));
-		return;
+		c->failure = "fork";
+		c->state = 2;
+		c->err = errno;
+		return -1;
 	}
 	if (pid == 0) {
 		close(fds[0]);
@@ -254,32 +262,74 @@ void cf_run_one_isolated(cf_run *run, cf_target *t, const cf_test *test, cf_resu
 		for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
 			signal(crash[i], SIG_DFL);
 		cf_result mine;
-		fn(run, t, test, &mine);
+		fn(run, t, test, &mine, repetition);
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
 		if (f) {
 			encode(f, &mine);
-			if (fclose(f) == 0)
+			/* Length first: the parent stops reading at the record's
+			 * end, not at EOF (which anything else holding the pipe
+			 * would hold off). */
+			if (fclose(f) == 0) { /* len is final only now */
+				uint64_t n = len;
+				write_all(fds[1], (const char *)&n, sizeof n);
 				write_all(fds[1], buf, len);
+			}
 		}
 		_exit(0); /* no atexit handlers, no stdio flush of the parent's buffers */
 	}
 	close(fds[1]);
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	uint64_t limit = (uint64_t)run->opts.test_timeout_ms + HANG_MARGIN_MS;
-	int rc = read_child(fds[0], start + limit, &buf, &len);
-	close(fds[0]);
+	c->fd = fds[0];
+	c->pid = pid;
+	return 0;
+}
+
+int cf_isolated_step(cf_isolated *c, uint32_t wait_ms)
+{
+	if (c->state)
+		return 1;
+	uint64_t t = now_ms();
+	if (t >= c->start + c->limit) {
+		c->state = 3;
+		return 1;
+	}
+	uint64_t left = c->start + c->limit - t;
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	int rc = poll(&pfd, 1, (int)(wait_ms < left ? wait_ms : left));
+	if (rc < 0 && errno == EINTR)
+		return 0;
+	if (rc < 0) {
+		c->state = 2;
+		return 1;
+	}
 	if (rc == 0)
-		kill(pid, SIGKILL); /* our own child, by its pid */
+		return 0;
+	rc = read_some(c);
+	if (rc != 0)
+		c->state = rc > 0 ? 1 : 2;
+	return c->state != 0;
+}
+
+void cf_isolated_finish(cf_isolated *c, cf_result *r)
+{
+	result_init(r, c->test);
+	if (c->pid < 0) {
+		died(r, "--isolate: %s: %s", c->failure, strerror(c->err));
+		return;
+	}
+	close(c->fd);
+	if (c->state == 3)
+		kill(c->pid, SIGKILL); /* our own child, by its pid */
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	rd d = {buf, len, false};
-	if (rc == 0) {
-		died(r, "the test process hung: killed after %llu ms", (unsigned long long)limit);
-	} else if (rc < 0) {
+	/* Past the length prefix; a short record fails to decode. */
+	size_t skip = c->len < sizeof(uint64_t) ? c->len : sizeof(uint64_t);
+	rd d = {c->buf ? c->buf + skip : NULL, c->len - skip, false};
+	if (c->state == 3) {
+		died(r, "the test process hung: killed after %llu ms", (unsigned long long)c->limit);
+	} else if (c->state == 2) {
 		died(r, "--isolate: reading the test process failed");
 	} else if (WIFSIGNALED(status)) {
 		died(r, "the test process died of signal %d (%s): the target or the test crashed",
@@ -292,6 +342,17 @@ void cf_run_one_isolated(cf_run *run, cf_target *t, const cf_test *test, cf_resu
 		died(r, "--isolate: the test process's result is incomplete");
 	}
 	if (r->verdict == CF_ERROR && !r->duration_ms)
-		r->duration_ms = now_ms() - start;
-	free(buf);
+		r->duration_ms = now_ms() - c->start;
+	free(c->buf);
+	c->buf = NULL;
+}
+
+void cf_run_one_isolated(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
+			 cf_run_one_fn fn, unsigned repetition)
+{
+	cf_isolated c;
+	if (cf_isolated_start(&c, run, t, test, fn, repetition) == 0)
+		while (!cf_isolated_step(&c, 1000))
+			;
+	cf_isolated_finish(&c, r);
 }

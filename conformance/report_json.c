@@ -82,7 +82,7 @@ json_t *cf_packet_decode(const cf_packet *p, const char *user, const char *realm
 
 static const char *transport_name(uint8_t t)
 {
-	return t == CF_TCP ? "tcp" : "udp";
+	return t == CF_TLS ? "tls" : t == CF_TCP ? "tcp" : "udp";
 }
 
 static json_t *packet_json(const cf_run *run, const cf_packet *p)
@@ -184,6 +184,9 @@ json_t *cf_report_json(const cf_run *run)
 				    "recv_timeout_ms", (json_int_t)run->opts.recv_timeout_ms,
 				    "silence_ms", (json_int_t)run->opts.silence_ms,
 				    "test_timeout_ms", (json_int_t)run->opts.test_timeout_ms);
+	json_object_set_new(options, "jobs", json_integer(run->opts.jobs > 1 ? run->opts.jobs : 1));
+	json_object_set_new(options, "repeat",
+			    json_integer(run->opts.repeat > 1 ? run->opts.repeat : 1));
 	json_t *reqs = json_array();
 	for (size_t i = 0; i < run->cat->count; i++) {
 		const cf_requirement *q = &run->cat->reqs[i];

@@ -2,6 +2,7 @@
  * its checks and evidence, and turns them into verdicts (README.md
  * "Verdicts"). Also the ctx API the suites use. */
 #include "conformance.h"
+#include "runner_internal.h"
 
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -34,10 +35,12 @@ struct cf_ctx {
 	int client_ix[CTX_MAX_ENDPOINTS];
 	il_addr client_addr[CTX_MAX_ENDPOINTS];
 	uint8_t client_transport[CTX_MAX_ENDPOINTS];
+	il_addr client_dest[CTX_MAX_ENDPOINTS]; /* where the client sends (cf_client_to) */
 	backlog_pkt *backlog[CTX_MAX_ENDPOINTS]; /* CTX_BACKLOG each, a ring */
 	size_t bl_head[CTX_MAX_ENDPOINTS], bl_count[CTX_MAX_ENDPOINTS];
 	int peer_ix[CTX_MAX_ENDPOINTS];
 	il_addr peer_addr[CTX_MAX_ENDPOINTS];
+	uint8_t peer_transport[CTX_MAX_ENDPOINTS];
 	uint32_t seq;
 };
 
@@ -151,26 +154,51 @@ static int add_client(cf_ctx *ctx, int ix, const il_addr *local, int transport)
 	int c = ctx->nclients++;
 	ctx->client_ix[c] = ix;
 	ctx->client_addr[c] = *local;
-	ctx->client_transport[c] = (uint8_t)transport;
+	/* A stream target's clients are connections whatever was asked. */
+	ctx->client_transport[c] = (uint8_t)(ctx->t->stream ? ctx->t->stream : transport);
+	ctx->client_dest[c] = ctx->t->server; /* cf_client_to: another address */
 	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
 	ctx->bl_head[c] = ctx->bl_count[c] = 0;
 	return c;
 }
 
+void cf_evidence(cf_ctx *ctx, bool sent, const char *endpoint, const il_addr *from,
+		 const il_addr *to, const uint8_t *data, size_t len)
+{
+	size_t before = ctx->res->packet_count;
+	record(ctx, sent, endpoint, 0, from, to, CF_UDP, data, len);
+	if (ctx->res->packet_count > before)
+		snprintf(ctx->res->packets[before].endpoint,
+			 sizeof ctx->res->packets[before].endpoint, "%s", endpoint);
+}
+
 int cf_client(cf_ctx *ctx, int transport)
+{
+	return cf_client_to(ctx, transport, &ctx->t->server);
+}
+
+int cf_client_to(cf_ctx *ctx, int transport, const il_addr *to)
 {
 	if (ctx->nclients >= CTX_MAX_ENDPOINTS) {
 		cf_error(ctx, "too many clients in one test");
 		return -1;
 	}
 	il_addr local;
-	int ix = ctx->t->client_open(ctx->t, transport, &local);
+	int ix;
+	if (il_addr_equal(to, &ctx->t->server))
+		ix = ctx->t->client_open(ctx->t, transport, &local);
+	else if (ctx->t->client_open_to)
+		ix = ctx->t->client_open_to(ctx->t, transport, to, &local);
+	else
+		ix = -1;
 	if (ix < 0) {
 		cf_error(ctx, "could not open a %s client towards the target",
 			 transport == CF_TCP ? "TCP" : "UDP");
 		return -1;
 	}
-	return add_client(ctx, ix, &local, transport);
+	int c = add_client(ctx, ix, &local, transport);
+	ctx->client_dest[c] = *to;
+	return c;
 }
 
 il_addr cf_client_addr(cf_ctx *ctx, int client)
@@ -182,7 +210,7 @@ int cf_send(cf_ctx *ctx, int c, const uint8_t *data, size_t len)
 {
 	if (c < 0 || c >= ctx->nclients)
 		return -1;
-	record(ctx, true, "client", c, &ctx->client_addr[c], &ctx->t->server,
+	record(ctx, true, "client", c, &ctx->client_addr[c], &ctx->client_dest[c],
 	       ctx->client_transport[c], data, len);
 	if (ctx->t->client_send(ctx->t, ctx->client_ix[c], data, len) < 0) {
 		cf_error(ctx, "sending to the target failed");
@@ -213,7 +241,7 @@ static size_t recv_raw(cf_ctx *ctx, int c, uint8_t *buf, size_t cap, uint32_t ti
 		ctx->virtual_ms += timeout_ms;
 		return 0;
 	}
-	record(ctx, false, "client", c, &ctx->t->server, &ctx->client_addr[c],
+	record(ctx, false, "client", c, &ctx->client_dest[c], &ctx->client_addr[c],
 	       ctx->client_transport[c], buf, len);
 	return len;
 }
@@ -243,7 +271,7 @@ size_t cf_transact(cf_ctx *ctx, int c, const uint8_t *req, size_t len, uint8_t *
 	/* The transaction id: 12 bytes after the cookie, or 16 (RFC 3489). */
 	const uint8_t *tid = req + 4;
 	size_t tid_len = 16;
-	bool udp = ctx->client_transport[c] == CF_UDP;
+	bool udp = ctx->client_transport[c] == CF_UDP; /* streams: no retransmission (§6.2.2) */
 	int attempts = udp ? 3 : 1;
 	uint32_t wait = ctx->o->recv_timeout_ms;
 	/* Packets that are not our response wait in a side list and go back
@@ -297,7 +325,87 @@ int cf_peer(cf_ctx *ctx)
 	int p = ctx->npeers++;
 	ctx->peer_ix[p] = ix;
 	ctx->peer_addr[p] = a;
+	ctx->peer_transport[p] = CF_UDP;
 	return p;
+}
+
+int cf_stream_transport(cf_ctx *ctx)
+{
+	return ctx->t->stream;
+}
+
+int cf_client_raw(cf_ctx *ctx, int c)
+{
+	if (c < 0 || c >= ctx->nclients || !ctx->t->client_raw)
+		return -1;
+	return ctx->t->client_raw(ctx->t, ctx->client_ix[c]);
+}
+
+static int add_tcp_peer(cf_ctx *ctx, int ix, const il_addr *addr)
+{
+	if (ix < 0)
+		return -1;
+	if (ctx->npeers >= CTX_MAX_ENDPOINTS) {
+		cf_error(ctx, "too many peers in one test");
+		return -1;
+	}
+	int p = ctx->npeers++;
+	ctx->peer_ix[p] = ix;
+	ctx->peer_addr[p] = *addr;
+	ctx->peer_transport[p] = CF_TCP;
+	return p;
+}
+
+int cf_peer_tcp_listen(cf_ctx *ctx)
+{
+	il_addr a;
+	if (!ctx->t->peer_tcp_listen || ctx->npeers >= CTX_MAX_ENDPOINTS) {
+		cf_error(ctx, "no TCP peer available");
+		return -1;
+	}
+	int p = add_tcp_peer(ctx, ctx->t->peer_tcp_listen(ctx->t, &a), &a);
+	if (p < 0)
+		cf_error(ctx, "could not open a TCP listener");
+	return p;
+}
+
+int cf_peer_tcp_accept(cf_ctx *ctx, int listener, il_addr *remote, uint32_t timeout_ms)
+{
+	if (listener < 0 || listener >= ctx->npeers || !ctx->t->peer_tcp_accept || ctx->stopped ||
+	    past_deadline(ctx))
+		return -1;
+	int ix = ctx->t->peer_tcp_accept(ctx->t, ctx->peer_ix[listener], remote,
+					 timeout_ms ? timeout_ms : ctx->o->recv_timeout_ms);
+	if (ix < 0)
+		return -1;
+	/* The accepted connection's own end is the listener's address. */
+	return add_tcp_peer(ctx, ix, &ctx->peer_addr[listener]);
+}
+
+void cf_client_close(cf_ctx *ctx, int c)
+{
+	if (c >= 0 && c < ctx->nclients && ctx->t->client_close)
+		ctx->t->client_close(ctx->t, ctx->client_ix[c]);
+}
+
+bool cf_client_closed(cf_ctx *ctx, int c)
+{
+	return c >= 0 && c < ctx->nclients && ctx->t->client_closed &&
+	       ctx->t->client_closed(ctx->t, ctx->client_ix[c]);
+}
+
+void cf_peer_close(cf_ctx *ctx, int p)
+{
+	if (p >= 0 && p < ctx->npeers && ctx->t->peer_close)
+		ctx->t->peer_close(ctx->t, ctx->peer_ix[p]);
+}
+
+int cf_peer_tcp_connect(cf_ctx *ctx, const il_addr *to)
+{
+	il_addr local;
+	if (!ctx->t->peer_tcp_connect || ctx->stopped)
+		return -1;
+	return add_tcp_peer(ctx, ctx->t->peer_tcp_connect(ctx->t, to, &local), &local);
 }
 
 il_addr cf_peer_addr(cf_ctx *ctx, int p)
@@ -309,7 +417,7 @@ int cf_peer_send(cf_ctx *ctx, int p, const il_addr *to, const uint8_t *data, siz
 {
 	if (p < 0 || p >= ctx->npeers)
 		return -1;
-	record(ctx, true, "peer", p, &ctx->peer_addr[p], to, CF_UDP, data, len);
+	record(ctx, true, "peer", p, &ctx->peer_addr[p], to, ctx->peer_transport[p], data, len);
 	if (ctx->t->peer_send(ctx->t, ctx->peer_ix[p], to, data, len) < 0) {
 		cf_error(ctx, "sending from a peer failed");
 		return -1;
@@ -339,7 +447,7 @@ int cf_peer_recv(cf_ctx *ctx, int p, uint8_t *buf, size_t cap, size_t *out_len, 
 	}
 	if (from)
 		*from = src;
-	record(ctx, false, "peer", p, &src, &ctx->peer_addr[p], CF_UDP, buf, len);
+	record(ctx, false, "peer", p, &src, &ctx->peer_addr[p], ctx->peer_transport[p], buf, len);
 	*out_len = len;
 	return 1;
 }
@@ -568,6 +676,16 @@ static const char *unmet_need(const cf_test *t, const cf_target *tg)
 	return NULL;
 }
 
+/* A test over a transport it does not use is not-applicable. */
+static const char *unmet_transport(const cf_test *t, const cf_target *tg)
+{
+	if ((t->needs & CF_NEEDS_UDP) && tg->stream)
+		return "needs datagrams to the target: runs over udp:// and builtin";
+	if ((t->needs & CF_NEEDS_STREAM) && !tg->stream)
+		return "needs a TCP or TLS connection to the target: runs over tcp:// and tls://";
+	return NULL;
+}
+
 static void judge(cf_ctx *ctx, cf_result *r, bool strict)
 {
 	const cf_check *first_fail = NULL;
@@ -604,7 +722,8 @@ static void judge(cf_ctx *ctx, cf_result *r, bool strict)
 	}
 }
 
-static void run_one(cf_run *run, cf_target *t, const cf_test *test, cf_result *r)
+void cf_run_one(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
+		unsigned repetition)
 {
 	memset(r, 0, sizeof *r);
 	r->test = test;
@@ -615,7 +734,16 @@ static void run_one(cf_run *run, cf_target *t, const cf_test *test, cf_result *r
 	ctx.res = r;
 	ctx.cat = run->cat;
 	ctx.o = &run->opts;
+	/* Repetition k > 0 gets its own, still reproducible, randomness. */
 	ctx.rng = run->opts.seed ^ fnv1a(r->id);
+	for (unsigned k = 0; k < repetition; k++)
+		ctx.rng ^= splitmix64(&ctx.rng);
+	const char *na = unmet_transport(test, t);
+	if (na) {
+		r->verdict = CF_NOT_APPLICABLE;
+		r->reason = strdup(na);
+		return;
+	}
 	const char *need = unmet_need(test, t);
 	if (need) {
 		r->verdict = CF_SKIP;
@@ -636,6 +764,19 @@ static void run_one(cf_run *run, cf_target *t, const cf_test *test, cf_result *r
 		free(ctx.backlog[i]);
 }
 
+void cf_result_free(cf_result *r)
+{
+	for (size_t k = 0; k < r->check_count; k++)
+		free(r->checks[k].message);
+	for (size_t k = 0; k < r->packet_count; k++)
+		free(r->packets[k].data);
+	free(r->checks);
+	free(r->packets);
+	free(r->reason);
+	free(r->notes);
+	free(r->waiver);
+}
+
 int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_run_options *o,
 		 char *err, size_t err_len)
 {
@@ -653,6 +794,13 @@ int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_ru
 	snprintf(run->target_user, sizeof run->target_user, "%s", t->user);
 	snprintf(run->target_realm, sizeof run->target_realm, "%s", t->realm);
 	snprintf(run->target_password, sizeof run->target_password, "%s", t->password);
+	/* An sdp: target is one call of an SBC: its tests run once each, in
+	 * order (the first nominates, RFC 8445 §8.1.1), never side by side. */
+	if (strcmp(t->kind, "sdp") == 0 && (o->jobs > 1 || o->repeat > 1)) {
+		snprintf(err, err_len, "--jobs and --repeat do not apply to an sdp: target (one "
+				       "SBC call: each test once, in order)");
+		return -1;
+	}
 	for (size_t i = 0; i < o->suite_count; i++) {
 		bool known = false;
 		for (const char *const *n = cf_suite_names(); *n; n++)
@@ -685,22 +833,22 @@ int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_ru
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
+	const cf_test **order = calloc(chosen, sizeof *order);
+	if (!order) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (selected(&tests[i], o))
+			order[run->result_count++] = &tests[i];
 	uint64_t start = mono_ms();
-	for (size_t i = 0; i < n; i++) {
-		if (!selected(&tests[i], o))
-			continue;
-		cf_result *r = &run->results[run->result_count++];
-		if (o->isolate)
-			cf_run_one_isolated(run, t, &tests[i], r, run_one);
-		else
-			run_one(run, t, &tests[i], r);
+	cf_run_schedule(run, t, order, chosen);
+	free(order);
+	for (size_t i = 0; i < run->result_count; i++) {
+		const cf_result *r = &run->results[i];
 		run->counts[r->verdict]++;
 		run->warnings += r->warning;
 		run->blocking += r->blocking;
-		if (o->progress)
-			fprintf(stderr, "[%3zu/%zu] %-58s %s%s\n", run->result_count, chosen, r->id,
-				cf_verdict_name(r->verdict),
-				r->warning ? " (warning)" : "");
 	}
 	run->duration_ms = mono_ms() - start;
 	run->exit_code = run->blocking || run->counts[CF_ERROR] ? 1 : 0;
@@ -709,18 +857,8 @@ int cf_run_tests(cf_run *run, cf_target *t, const cf_catalogue *cat, const cf_ru
 
 void cf_run_free(cf_run *run)
 {
-	for (size_t i = 0; i < run->result_count; i++) {
-		cf_result *r = &run->results[i];
-		for (size_t k = 0; k < r->check_count; k++)
-			free(r->checks[k].message);
-		for (size_t k = 0; k < r->packet_count; k++)
-			free(r->packets[k].data);
-		free(r->checks);
-		free(r->packets);
-		free(r->reason);
-		free(r->notes);
-		free(r->waiver);
-	}
+	for (size_t i = 0; i < run->result_count; i++)
+		cf_result_free(&run->results[i]);
 	free(run->results);
 	memset(run, 0, sizeof *run);
 }

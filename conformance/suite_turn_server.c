@@ -954,7 +954,7 @@ static const cf_test tests[] = {
 	{"turn-server", "allocate-mismatch-437", "A second Allocate on the same 5-tuple: 437",
 	 CF_NEEDS_CREDENTIALS, t_second_allocate},
 	{"turn-server", "allocate-retransmission", "A retransmitted Allocate is not a second one",
-	 CF_NEEDS_CREDENTIALS, t_allocate_retransmission},
+	 CF_NEEDS_CREDENTIALS | CF_NEEDS_UDP, t_allocate_retransmission},
 	{"turn-server", "auth-wrong-credentials-401", "Wrong password and unknown user: 401",
 	 CF_NEEDS_CREDENTIALS, t_wrong_password},
 	{"turn-server", "auth-missing-username-400", "MESSAGE-INTEGRITY without USERNAME: 400", 0,
@@ -991,7 +991,7 @@ static const cf_test tests[] = {
 	{"turn-server", "channelbind-rebind-rules", "A channel and a peer bind to one another only",
 	 CF_NEEDS_CREDENTIALS, t_channel_rebind},
 	{"turn-server", "channeldata-invalid-dropped", "ChannelData unbound or too long: dropped",
-	 CF_NEEDS_CREDENTIALS | CF_NEEDS_PEER, t_channeldata_unbound},
+	 CF_NEEDS_CREDENTIALS | CF_NEEDS_PEER | CF_NEEDS_UDP, t_channeldata_unbound},
 };
 
 const cf_test *cf_suite_turn_server(size_t *count)

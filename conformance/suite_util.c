@@ -53,6 +53,20 @@ bool cf_padding_is_zero(const il_stun_msg *m)
 	return true;
 }
 
+bool cf_check_address(cf_ctx *ctx, const char *req, const il_stun_msg *m, uint16_t type,
+		      const char *name, const il_addr *want, const char *source)
+{
+	const il_stun_attr *a = il_stun_msg_find(m, type);
+	il_addr got;
+	memset(&got, 0, sizeof got);
+	char gs[IL_ADDR_STRLEN] = "none", ws[IL_ADDR_STRLEN];
+	if (a && il_stun_attr_get_addr(m, a, &got) == IL_STUN_OK)
+		il_addr_format(&got, gs, sizeof gs);
+	il_addr_format(want, ws, sizeof ws);
+	return cf_check_req(ctx, req, a && il_addr_equal(&got, want), "%s %s, %s %s", name, gs,
+			    source, ws);
+}
+
 const char *cf_describe(size_t len, const il_stun_msg *m, char *out, size_t cap)
 {
 	if (!len) {

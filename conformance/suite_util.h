@@ -24,6 +24,10 @@ size_t cf_build(cf_ctx *ctx, uint8_t *buf, size_t cap, uint16_t method, uint8_t 
 		cf_attrs_fn add, const void *arg, bool fingerprint);
 /* True when every attribute's padding bytes in m are zero. */
 bool cf_padding_is_zero(const il_stun_msg *m);
+/* Checks req: m's address attribute type holds want ("NAME a.b.c.d:p,
+ * <source> x" in the message, NAME the attribute's name). */
+bool cf_check_address(cf_ctx *ctx, const char *req, const il_stun_msg *m, uint16_t type,
+		      const char *name, const il_addr *want, const char *source);
 /* "response: 420 Unknown Attribute" / "success" / "no response". */
 const char *cf_describe(size_t len, const il_stun_msg *m, char *out, size_t cap);
 

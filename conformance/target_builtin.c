@@ -8,8 +8,11 @@
  *   server   192.0.2.1:3478 (relays 192.0.2.1:49152 and up); RFC 5780
  *            alternate 192.0.2.2:3479 (OTHER-ADDRESS, CHANGE-REQUEST)
  *   clients  198.51.100.10+N : 40000+N
- *   peers    203.0.113.10+N  : 50000+N */
+ *   peers    203.0.113.10+N  : 50000+N
+ *   SBC      legacy leg 192.0.2.1:20000, ICE-lite leg 192.0.2.1:30000
+ *            (builtin_sbc.h: the ice-lite suite's target) */
 #include "conformance.h"
+#include "builtin_sbc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@ typedef struct bi_queue {
 
 typedef struct bi_endpoint {
 	il_addr addr;
+	il_addr dest;      /* a client's destination: the server or an SBC leg */
 	uint8_t transport;
 	bi_queue q;
 } bi_endpoint;
@@ -54,6 +58,7 @@ typedef struct builtin {
 	uint16_t reserved_port;
 	bool has_reservation;
 	il_addr other; /* RFC 5780 A2:P2 */
+	cf_builtin_sbc *sbc;
 } builtin;
 
 static uint64_t bi_next(builtin *b)
@@ -121,6 +126,33 @@ static void cb_send_to_client(void *user, const il_five_tuple *ft, const uint8_t
 		q_push(&c->q, &ft->local, tmp, n);
 		return;
 	}
+}
+
+/* What the SBC sends: to a client (through the fault hook) or a peer. */
+static void sbc_deliver(void *user, const il_addr *from, const il_addr *to, const uint8_t *data,
+			size_t len)
+{
+	builtin *b = user;
+	for (int i = 0; i < b->nclients; i++) {
+		bi_endpoint *c = &b->clients[i];
+		if (!il_addr_equal(&c->addr, to))
+			continue;
+		uint8_t tmp[BI_PKT];
+		if (len > sizeof tmp)
+			return;
+		memcpy(tmp, data, len);
+		size_t n = len;
+		if (b->opts.mangle)
+			b->opts.mangle(b->opts.mangle_arg, tmp, &n, sizeof tmp);
+		if (n)
+			q_push(&c->q, from, tmp, n);
+		return;
+	}
+	for (int i = 0; i < b->npeers; i++)
+		if (il_addr_equal(&b->peers[i].addr, to)) {
+			q_push(&b->peers[i].q, from, data, len);
+			return;
+		}
 }
 
 static void cb_send_to_peer(void *user, const il_addr *relayed, const il_addr *peer,
@@ -204,6 +236,7 @@ static void bi_timers(builtin *b)
 {
 	if (b->srv)
 		il_turn_server_timer(b->srv, b->now_ms);
+	cf_builtin_sbc_timer(b->sbc, b->now_ms);
 }
 
 static int bi_client_open(cf_target *t, int transport, il_addr *local)
@@ -217,6 +250,7 @@ static int bi_client_open(cf_target *t, int transport, il_addr *local)
 	il_addr_parse(text, &c->addr);
 	c->transport = IL_TRANSPORT_UDP;
 	c->q.head = c->q.count = 0;
+	c->dest = t->server;
 	*local = c->addr;
 	return b->nclients++;
 }
@@ -224,8 +258,28 @@ static int bi_client_open(cf_target *t, int transport, il_addr *local)
 static int bi_client_send_to(cf_target *t, int ix, const il_addr *to, const uint8_t *data,
 			     size_t len);
 
+/* A client of an SBC leg (the ice-lite suite). */
+static int bi_client_open_to(cf_target *t, int transport, const il_addr *to, il_addr *local)
+{
+	builtin *b = t->impl;
+	if (!cf_builtin_sbc_owns(b->sbc, to))
+		return -1;
+	int ix = bi_client_open(t, transport, local);
+	if (ix >= 0)
+		b->clients[ix].dest = *to;
+	return ix;
+}
+
 static int bi_client_send(cf_target *t, int ix, const uint8_t *data, size_t len)
 {
+	builtin *b = t->impl;
+	if (ix < 0 || ix >= b->nclients)
+		return -1;
+	if (!il_addr_equal(&b->clients[ix].dest, &t->server)) {
+		cf_builtin_sbc_input(b->sbc, &b->clients[ix].dest, &b->clients[ix].addr, data, len,
+				     b->now_ms);
+		return 0;
+	}
 	return bi_client_send_to(t, ix, &t->server, data, len);
 }
 
@@ -309,6 +363,10 @@ static int bi_peer_send(cf_target *t, int ix, const il_addr *to, const uint8_t *
 	builtin *b = t->impl;
 	if (ix < 0 || ix >= b->npeers)
 		return -1;
+	if (cf_builtin_sbc_owns(b->sbc, to)) {
+		cf_builtin_sbc_input(b->sbc, to, &b->peers[ix].addr, data, len, b->now_ms);
+		return 0;
+	}
 	il_turn_server_handle_peer(b->srv, to, &b->peers[ix].addr, data, len, b->now_ms);
 	return 0;
 }
@@ -377,6 +435,12 @@ static int bi_reset(cf_target *t, uint64_t seed)
 	il_turn_server_callbacks cb = cbs;
 	cb.user = b;
 	b->srv = il_turn_server_new(&b->cfg, &cb);
+	/* The SBC: the phone is the first peer, the harness its first client. */
+	il_addr phone, harness;
+	il_addr_parse("203.0.113.10:50000", &phone);
+	il_addr_parse("198.51.100.10:40000", &harness);
+	if (cf_builtin_sbc_reset(b->sbc, t, seed, &phone, &harness, b->now_ms) < 0)
+		return -1;
 	return b->srv ? 0 : -1;
 }
 
@@ -385,6 +449,7 @@ static void bi_destroy(cf_target *t)
 	builtin *b = t->impl;
 	if (b->srv)
 		il_turn_server_free(b->srv);
+	cf_builtin_sbc_free(b->sbc);
 	for (int i = 0; i < BI_MAX; i++) {
 		free(b->clients[i].q.pkts);
 		free(b->peers[i].q.pkts);
@@ -404,6 +469,13 @@ cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size
 		return NULL;
 	}
 	b->opts = *opts;
+	b->sbc = cf_builtin_sbc_new(opts, sbc_deliver, b);
+	if (!b->sbc) {
+		free(t);
+		free(b);
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
 	for (int i = 0; i < BI_MAX; i++) {
 		b->clients[i].q.pkts = calloc(BI_QUEUE, sizeof(bi_pkt));
 		b->peers[i].q.pkts = calloc(BI_QUEUE, sizeof(bi_pkt));
@@ -430,6 +502,7 @@ cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size
 	t->has_user2 = true;
 	t->client_open = bi_client_open;
 	t->client_send = bi_client_send;
+	t->client_open_to = bi_client_open_to;
 	t->client_recv = bi_client_recv;
 	t->peer_open = bi_peer_open;
 	t->peer_send = bi_peer_send;
@@ -447,16 +520,22 @@ cf_target *cf_target_builtin_open(const cf_target_options *opts, char *err, size
 cf_target *cf_target_open(const cf_target_options *opts, char *err, size_t err_len)
 {
 	const char *uri = opts->uri ? opts->uri : "builtin";
-	if (strcmp(uri, "builtin") == 0)
-		return cf_target_builtin_open(opts, err, err_len);
-	if (strncmp(uri, "udp://", 6) == 0)
-		return cf_target_udp_open(opts, uri + 6, err, err_len);
-	if (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0) {
-		snprintf(err, err_len, "target '%s': tcp:// and tls:// are not supported yet", uri);
-		return NULL;
-	}
-	snprintf(err, err_len, "target '%s': expected builtin or udp://HOST:PORT", uri);
-	return NULL;
+	cf_target *t = NULL;
+	if (strncmp(uri, "sdp:", 4) == 0)
+		t = cf_target_sdp_open(opts, uri + 4, err, err_len);
+	else if (strcmp(uri, "builtin") == 0)
+		t = cf_target_builtin_open(opts, err, err_len);
+	else if (strncmp(uri, "udp://", 6) == 0)
+		t = cf_target_udp_open(opts, uri + 6, err, err_len);
+	else if (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0)
+		t = cf_target_stream_open(opts, uri + 6, uri[1] == 'l', err, err_len);
+	else
+		snprintf(err, err_len,
+			 "target '%s': expected builtin, udp://, tcp:// or tls://HOST:PORT, or sdp:FILE",
+			 uri);
+	if (t)
+		t->opts = *opts;
+	return t;
 }
 
 void cf_target_close(cf_target *t)

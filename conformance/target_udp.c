@@ -5,6 +5,7 @@
  * it (loopback targets need loopback peers allowed: coturn
  * --allow-loopback-peers, icelab serve --allow-peer 127.0.0.1/32). */
 #include "conformance.h"
+#include "target_net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,50 +31,6 @@ typedef struct udp_target {
 	int npeers;
 } udp_target;
 
-static void to_il(const struct sockaddr *sa, il_addr *out)
-{
-	memset(out, 0, sizeof *out);
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		out->family = IL_AF_INET;
-		out->port = ntohs(in->sin_port);
-		memcpy(out->ip, &in->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		out->family = IL_AF_INET6;
-		out->port = ntohs(in6->sin6_port);
-		memcpy(out->ip, &in6->sin6_addr, 16);
-	}
-}
-
-static socklen_t from_il(const il_addr *a, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (a->family == IL_AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		in->sin_family = AF_INET;
-		in->sin_port = htons(a->port);
-		memcpy(&in->sin_addr, a->ip, 4);
-		return sizeof *in;
-	}
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	in6->sin6_family = AF_INET6;
-	in6->sin6_port = htons(a->port);
-	memcpy(&in6->sin6_addr, a->ip, 16);
-	return sizeof *in6;
-}
-
-static int wait_readable(int fd, uint32_t timeout_ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	for (;;) {
-		int rc = poll(&pfd, 1, (int)timeout_ms);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		return rc;
-	}
-}
-
 static int ut_client_open(cf_target *t, int transport, il_addr *local)
 {
 	udp_target *u = t->impl;
@@ -89,7 +46,7 @@ static int ut_client_open(cf_target *t, int transport, il_addr *local)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
-	to_il((struct sockaddr *)&ss, local);
+	cf_net_to_il((struct sockaddr *)&ss, local);
 	u->clients[u->nclients] = fd;
 	return u->nclients++;
 }
@@ -117,7 +74,7 @@ static int ut_client_recv(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t
 	if (ix < 0 || ix >= u->nclients)
 		return -1;
 	for (;;) {
-		int rc = wait_readable(u->clients[ix], timeout_ms);
+		int rc = cf_net_wait_readable(u->clients[ix], timeout_ms);
 		if (rc <= 0)
 			return rc < 0 ? -1 : 0;
 		ssize_t n = recv(u->clients[ix], buf, cap, 0);
@@ -134,21 +91,10 @@ static int ut_client_recv(cf_target *t, int ix, uint8_t *buf, size_t cap, size_t
  * (port 0), unconnected; -1 on error. */
 static int bind_routed(udp_target *u, il_addr *addr)
 {
-	int probe = socket(u->server.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (probe < 0)
-		return -1;
 	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	if (connect(probe, (struct sockaddr *)&u->server, u->server_len) < 0 ||
-	    getsockname(probe, (struct sockaddr *)&ss, &sl) < 0) {
-		close(probe);
+	socklen_t sl;
+	if (cf_net_local_towards(&u->server, u->server_len, &ss, &sl) < 0)
 		return -1;
-	}
-	close(probe);
-	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = 0;
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
 	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -158,7 +104,7 @@ static int bind_routed(udp_target *u, il_addr *addr)
 	}
 	sl = sizeof ss;
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
-	to_il((struct sockaddr *)&ss, addr);
+	cf_net_to_il((struct sockaddr *)&ss, addr);
 	return fd;
 }
 
@@ -198,7 +144,7 @@ static int ut_client_send_to(cf_target *t, int ix, const il_addr *to, const uint
 	if (ix < 0 || ix >= u->nclients || !u->unconnected[ix])
 		return -1;
 	struct sockaddr_storage ss;
-	socklen_t sl = from_il(to, &ss);
+	socklen_t sl = cf_net_from_il(to, &ss);
 	if (sendto(u->clients[ix], data, len, 0, (struct sockaddr *)&ss, sl) < 0 &&
 	    errno != ECONNREFUSED)
 		return -1;
@@ -211,7 +157,7 @@ static int ut_peer_send(cf_target *t, int ix, const il_addr *to, const uint8_t *
 	if (ix < 0 || ix >= u->npeers)
 		return -1;
 	struct sockaddr_storage ss;
-	socklen_t sl = from_il(to, &ss);
+	socklen_t sl = cf_net_from_il(to, &ss);
 	if (sendto(u->peers[ix], data, len, 0, (struct sockaddr *)&ss, sl) < 0 &&
 	    errno != ECONNREFUSED)
 		return -1;
@@ -222,7 +168,7 @@ static int recv_on(int fd, uint8_t *buf, size_t cap, size_t *len, il_addr *from,
 		   uint32_t timeout_ms)
 {
 	for (;;) {
-		int rc = wait_readable(fd, timeout_ms);
+		int rc = cf_net_wait_readable(fd, timeout_ms);
 		if (rc <= 0)
 			return rc < 0 ? -1 : 0;
 		struct sockaddr_storage ss;
@@ -232,7 +178,7 @@ static int recv_on(int fd, uint8_t *buf, size_t cap, size_t *len, il_addr *from,
 			continue;
 		if (n < 0)
 			return -1;
-		to_il((struct sockaddr *)&ss, from);
+		cf_net_to_il((struct sockaddr *)&ss, from);
 		*len = (size_t)n;
 		return 1;
 	}
@@ -259,9 +205,7 @@ static int ut_client_recv_from(cf_target *t, int ix, uint8_t *buf, size_t cap, s
 static void ut_sleep(cf_target *t, uint32_t ms)
 {
 	(void)t;
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	cf_net_sleep_ms(ms);
 }
 
 static void ut_close_all(udp_target *u)
@@ -292,57 +236,25 @@ static void ut_destroy(cf_target *t)
 cf_target *cf_target_udp_open(const cf_target_options *opts, const char *hostport, char *err,
 			      size_t err_len)
 {
-	char host[256], port[16];
-	const char *colon = strrchr(hostport, ':');
-	if (!colon || colon == hostport || !colon[1]) {
-		snprintf(err, err_len, "target 'udp://%s': expected udp://HOST:PORT", hostport);
+	char host[256];
+	struct sockaddr_storage server;
+	socklen_t server_len;
+	if (cf_net_resolve("udp", hostport, SOCK_DGRAM, &server, &server_len, host, sizeof host,
+			   err, err_len) < 0)
 		return NULL;
-	}
-	size_t hl = (size_t)(colon - hostport);
-	if (hostport[0] == '[' && hl >= 2 && hostport[hl - 1] == ']') {
-		hostport++;
-		hl -= 2;
-	}
-	if (hl >= sizeof host || strlen(colon + 1) >= sizeof port) {
-		snprintf(err, err_len, "target 'udp://%s': too long", hostport);
-		return NULL;
-	}
-	memcpy(host, hostport, hl);
-	host[hl] = '\0';
-	snprintf(port, sizeof port, "%s", colon + 1);
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL;
-	int rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0 || !res) {
-		snprintf(err, err_len, "target 'udp://%s': %s", hostport, gai_strerror(rc));
-		return NULL;
-	}
 	cf_target *t = calloc(1, sizeof *t);
 	udp_target *u = calloc(1, sizeof *u);
 	if (!t || !u) {
 		free(t);
 		free(u);
-		freeaddrinfo(res);
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	memcpy(&u->server, res->ai_addr, res->ai_addrlen);
-	u->server_len = res->ai_addrlen;
-	freeaddrinfo(res);
+	u->server = server;
+	u->server_len = server_len;
 	t->kind = "udp";
-	snprintf(t->uri, sizeof t->uri, "%s", opts->uri);
-	to_il((struct sockaddr *)&u->server, &t->server);
-	if (opts->user && opts->password) {
-		snprintf(t->user, sizeof t->user, "%s", opts->user);
-		snprintf(t->password, sizeof t->password, "%s", opts->password);
-		t->has_credentials = true;
-	}
-	if (opts->user2 && opts->password2) {
-		snprintf(t->user2, sizeof t->user2, "%s", opts->user2);
-		snprintf(t->password2, sizeof t->password2, "%s", opts->password2);
-		t->has_user2 = true;
-	}
-	if (opts->realm)
-		snprintf(t->realm, sizeof t->realm, "%s", opts->realm);
+	cf_net_to_il((struct sockaddr *)&u->server, &t->server);
+	cf_net_take_identity(t, opts);
 	t->client_open = ut_client_open;
 	t->client_send = ut_client_send;
 	t->client_recv = ut_client_recv;

@@ -32,16 +32,17 @@ $(CONF_LIB): $(CONF_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/conformance/tests/%: $(BUILD)/conformance/tests/%.o $(CONF_LIB) $(LIB)
-	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(CONF_LIB) $(LIB) $(TEST_LDLIBS)
+# The ice-agent suite drives agents in the simulator: $(SIM_LIB) after $(CONF_LIB).
+$(BUILD)/conformance/tests/%: $(BUILD)/conformance/tests/%.o $(CONF_LIB) $(SIM_LIB) $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(CONF_LIB) $(SIM_LIB) $(LIB) $(TEST_LDLIBS) $(SIM_LDLIBS)
 
 $(CONF_MAIN): $(BUILD)/conformance/tests/check_main.o $(BUILD)/cli/check_cmd.o \
-		$(BUILD)/cli/util.o $(CONF_LIB) $(LIB)
-	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $(filter %.o,$^) $(CONF_LIB) $(LIB) $(LDLIBS)
+		$(BUILD)/cli/util.o $(CONF_LIB) $(SIM_LIB) $(LIB)
+	$(CC) $(CFLAGS) $(EXTRA_LDFLAGS) -o $@ $(filter %.o,$^) $(CONF_LIB) $(SIM_LIB) $(LIB) $(LDLIBS) $(SIM_LDLIBS)
 
 # The icelab binary carries `icelab check` (cli/check_cmd.o is in CLI_OBJS).
 $(ICELAB): $(CONF_LIB)
-$(ICELAB): LDLIBS += $(CONF_LIB) $(LIB) -ljansson
+$(ICELAB): LDLIBS += $(CONF_LIB) $(SIM_LIB) $(LIB) -ljansson $(SIM_LDLIBS)
 
 .PHONY: conformance-build
 conformance-build: $(CONF_LIB) $(CONF_TEST_BINS) $(CONF_MAIN)

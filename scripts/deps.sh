@@ -7,6 +7,8 @@ packages=(
 	libidn-dev zlib1g-dev libnice-dev afl++ gcovr python3 xxd valgrind coturn
 	iproute2 nftables chromium tshark rtpengine-daemon libsrtp2-dev
 )
+# rtpengine: the ice-lite suite's real SBC (conformance/tests/ice_lite_targets.sh)
+packages+=(rtpengine-daemon)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

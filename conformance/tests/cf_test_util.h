@@ -1,7 +1,8 @@
 /* What the harness's cmocka tests share (one test binary per file, so
- * static definitions): the catalogue loaded once per group, a result by
- * id, and FINGERPRINT recomputed after a fault is injected. Include after
- * <cmocka.h>. */
+ * static definitions; inline where a binary may not use it): the
+ * catalogue loaded once per group, a run against a builtin target, a
+ * result by id, and FINGERPRINT recomputed after a fault is injected.
+ * Include after <cmocka.h>. */
 #ifndef ICELAB_CONFORMANCE_TEST_UTIL_H
 #define ICELAB_CONFORMANCE_TEST_UTIL_H
 
@@ -29,7 +30,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const cf_result *find(const cf_run *run, const char *id)
+static inline void run_builtin(cf_run *run, const cf_target_options *to,
+			       const cf_run_options *ro)
+{
+	char err[256];
+	cf_target *t = cf_target_open(to, err, sizeof err);
+	assert_non_null(t);
+	assert_int_equal(cf_run_tests(run, t, &cat, ro, err, sizeof err), 0);
+	cf_target_close(t);
+}
+
+static inline const cf_result *find(const cf_run *run, const char *id)
 {
 	for (size_t i = 0; i < run->result_count; i++)
 		if (strcmp(run->results[i].id, id) == 0)
@@ -40,7 +51,7 @@ static const cf_result *find(const cf_run *run, const char *id)
 
 /* Recompute FINGERPRINT when it is last, so only the intended fault
  * shows. MESSAGE-INTEGRITY is left broken where touched. */
-static void resign(uint8_t *data, size_t len)
+static inline void resign(uint8_t *data, size_t len)
 {
 	il_stun_msg m;
 	if (il_stun_decode(data, len, &m, NULL) != IL_STUN_OK || m.fingerprint_index < 0)

@@ -50,7 +50,7 @@ import json, sys, xml.etree.ElementTree as ET
 d = json.load(open(sys.argv[1]))
 assert d["schema"] == "icelab-conformance-report" and d["schema_version"] == 1
 assert d["summary"]["exit_code"] == 0 and d["summary"]["fail"] == 0, d["summary"]
-assert all(t["evidence"] for t in d["tests"])
+assert all(t["evidence"] or t["verdict"] == "not-applicable" for t in d["tests"])
 j = ET.parse(sys.argv[2]).getroot()
 cases = j.findall(".//testcase")
 assert len(cases) == len(d["tests"]), (len(cases), len(d["tests"]))

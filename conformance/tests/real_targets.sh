@@ -145,6 +145,8 @@ bl = json.load(open(sys.argv[1]))
 tests = [t for p in sys.argv[2:] for t in json.load(open(p))["tests"]]
 for w in bl["waivers"]:
     assert w["reason"], w
+    if not [t for t in tests if t["id"] == w["test"] and t["verdict"] != "not-applicable"]:
+        continue  # a stream-only test: tcp_tls_targets.sh checks its waivers
     hit = [t for t in tests if t["id"] == w["test"] and any(
         not c["ok"] and c["requirement"] == w.get("requirement", c["requirement"]) for c in t["checks"])]
     assert hit, "waiver matches nothing: %s" % w

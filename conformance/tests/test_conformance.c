@@ -21,15 +21,6 @@
 
 #include "cf_test_util.h"
 
-static void run_builtin(cf_run *run, const cf_target_options *to, const cf_run_options *ro)
-{
-	char err[256];
-	cf_target *t = cf_target_open(to, err, sizeof err);
-	assert_non_null(t);
-	assert_int_equal(cf_run_tests(run, t, &cat, ro, err, sizeof err), 0);
-	cf_target_close(t);
-}
-
 static void test_catalogue_parse_rejects_bad_lines(void **state)
 {
 	(void)state;
@@ -106,6 +97,9 @@ static void test_reference_passes_and_checks_match_catalogue(void **state)
 	run_builtin(&run, &to, &ro);
 	for (size_t i = 0; i < run.result_count; i++) {
 		const cf_result *r = &run.results[i];
+		/* Stream-only tests cannot run over the builtin's datagrams. */
+		if (r->verdict == CF_NOT_APPLICABLE && (r->test->needs & CF_NEEDS_STREAM))
+			continue;
 		/* The builtin target has an RFC 5780 alternate address, so the
 		 * test of a server without one does not apply to it
 		 * (test_nat_behaviour.c runs it without). */
