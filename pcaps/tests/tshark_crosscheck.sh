@@ -18,9 +18,11 @@ if [ -z "$PCAP" ]; then
 		! [ build/pcaps/tests/pcap_main -nt build/icelab ]; then PCAP="build/icelab pcap"
 	else PCAP="build/pcaps/tests/pcap_main"; fi
 fi
-files=(pcaps/captures/*.pcap pcaps/captures/*.pcapng)
-shared=${SHARED_CAPTURES:-../shared/captures}
-[ -d "$shared" ] || shared=/work/shared/captures
+# With arguments: only those captures (real_peer_captures.sh's fresh ones).
+files=("$@")
+[ $# -gt 0 ] || files=(pcaps/captures/*.pcap pcaps/captures/*.pcapng)
+[ $# -gt 0 ] && shared=/nonexistent || shared=${SHARED_CAPTURES:-../shared/captures}
+[ -d "$shared" ] || [ $# -gt 0 ] || shared=/work/shared/captures
 if [ -d "$shared" ]; then
 	for f in "$shared"/ndpi__*.pcap* "$shared"/sipp__*.pcap; do [ -f "$f" ] && files+=("$f"); done
 else
