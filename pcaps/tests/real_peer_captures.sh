@@ -45,7 +45,9 @@ capture_start() {
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
 	for _ in $(seq 50); do
-		grep -q "Capturing on" "$TMP/$1.dumpcap" 2>/dev/null && return 0
+		# "Capturing on" comes before the filter is live: a short margin,
+		# or the session's first datagrams (the 401 challenge) are lost
+		grep -q "Capturing on" "$TMP/$1.dumpcap" 2>/dev/null && { sleep 0.5; return 0; }
 		sleep 0.1
 	done
 	# dumpcap -q may say nothing: give it a moment
