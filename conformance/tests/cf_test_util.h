@@ -1,7 +1,8 @@
 /* What the harness's cmocka tests share (one test binary per file, so
  * static definitions; inline where a binary may not use it): the
- * catalogue loaded once per group, a run against a builtin target, a
- * result by id, and FINGERPRINT recomputed after a fault is injected.
+ * catalogue loaded once per group, a run against a builtin target (of
+ * one suite), a result by id, what a mangle hook looks at, and
+ * FINGERPRINT recomputed after a fault is injected.
  * Include after <cmocka.h>. */
 #ifndef ICELAB_CONFORMANCE_TEST_UTIL_H
 #define ICELAB_CONFORMANCE_TEST_UTIL_H
@@ -40,6 +41,14 @@ static inline void run_builtin(cf_run *run, const cf_target_options *to,
 	cf_target_close(t);
 }
 
+/* One suite, seed 3. */
+static inline void run_suite(cf_run *run, const cf_target_options *to, const char *suite)
+{
+	const char *suites[1] = {suite};
+	cf_run_options ro = {.seed = 3, .suites = suites, .suite_count = 1};
+	run_builtin(run, to, &ro);
+}
+
 static inline const cf_result *find(const cf_run *run, const char *id)
 {
 	for (size_t i = 0; i < run->result_count; i++)
@@ -47,6 +56,29 @@ static inline const cf_result *find(const cf_run *run, const char *id)
 			return &run->results[i];
 	fail_msg("no result for %s", id);
 	return NULL;
+}
+
+/* For a mangle hook: the attribute of type in data when data decodes
+ * as a STUN message of class cls (any class when cls < 0), else NULL. */
+static inline const il_stun_attr *stun_attr_in(const uint8_t *data, size_t len, int cls,
+					       uint16_t type, il_stun_msg *m)
+{
+	if (il_stun_decode(data, len, m, NULL) != IL_STUN_OK || (cls >= 0 && m->cls != cls))
+		return NULL;
+	return il_stun_msg_find(m, type);
+}
+
+/* The ERROR-CODE of an error response, 0 for anything else. */
+static inline int stun_error_code(const uint8_t *data, size_t len)
+{
+	il_stun_msg m;
+	const il_stun_attr *a = stun_attr_in(data, len, IL_STUN_ERROR, IL_ATTR_ERROR_CODE, &m);
+	int code = 0;
+	const char *reason = NULL;
+	size_t rlen = 0;
+	if (!a || il_stun_attr_get_error_code(&m, a, &code, &reason, &rlen) != IL_STUN_OK)
+		return 0;
+	return code;
 }
 
 /* Recompute FINGERPRINT when it is last, so only the intended fault

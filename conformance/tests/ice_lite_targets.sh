@@ -15,24 +15,9 @@
 # Fixed ports: ng 24000-24001, media 42000-43999 (this helper's ranges).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CHECK=${CHECK:-build/conformance/check_main}
-ICELAB=${ICELAB:-build/icelab}
 BASELINE=conformance/baselines/rtpengine-10.5.json
 REPORTS=${REPORTS:-build/ice-lite-targets}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "ice_lite_targets: $*" >&2; exit 1; }
-[ -x "$CHECK" ] || fail "$CHECK not built"
-rm -rf "$REPORTS"
-mkdir -p "$REPORTS"
+. conformance/tests/lib.bash
 
 # A tiny ng client: bencode over UDP, "COOKIE <dict>" each way.
 cat >"$tmp/ng.py" <<'PY'

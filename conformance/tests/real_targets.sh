@@ -11,40 +11,11 @@
 # Reports stay in $REPORTS (default build/real-targets) for people.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CHECK=${CHECK:-build/conformance/check_main}
-ICELAB=${ICELAB:-build/icelab}
 BASELINE=conformance/baselines/coturn-4.6.1.json
 REPORTS=${REPORTS:-build/real-targets}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "real_targets: $*" >&2; exit 1; }
-[ -x "$CHECK" ] || fail "$CHECK not built"
+. conformance/tests/lib.bash
 [ -x "$ICELAB" ] || fail "$ICELAB not built"
-rm -rf "$REPORTS"
-mkdir -p "$REPORTS"
 base=$((37000 + RANDOM % 1500))
-
-# Waits until a UDP STUN Binding to 127.0.0.1:$1 is answered (<= 3 s).
-wait_ready() {
-	for _ in $(seq 30); do
-		if python3 - "$1" <<'PY' 2>/dev/null; then return 0; fi
-import os, socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.1)
-s.sendto(b"\x00\x01\x00\x00\x21\x12\xa4\x42" + os.urandom(12), ("127.0.0.1", int(sys.argv[1])))
-s.recv(2048)
-PY
-		sleep 0.1
-	done
-	return 1
-}
 
 # check NAME PORT WANT_EXIT [args...]: one run, reports into $REPORTS/NAME.
 check() {

@@ -13,26 +13,12 @@
 # Reports stay in $REPORTS (default build/tcp-tls-targets).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-CHECK=${CHECK:-build/conformance/check_main}
-ICELAB=${ICELAB:-build/icelab}
 BASELINE=conformance/baselines/coturn-4.6.1.json
 REPORTS=${REPORTS:-build/tcp-tls-targets}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "tcp_tls_targets: $*" >&2; exit 1; }
-[ -x "$CHECK" ] || fail "$CHECK not built"
+WAIT_PROTO=tcp
+. conformance/tests/lib.bash
 [ -x "$ICELAB" ] || fail "$ICELAB not built"
 command -v openssl >/dev/null || { echo "tcp_tls_targets: no openssl: skipped"; exit 77; }
-rm -rf "$REPORTS"
-mkdir -p "$REPORTS"
 # One block of 100 ports of 25000-25999 per run: listeners at +0..+9,
 # relays at +10..+99.
 b=$((25000 + 100 * (RANDOM % 10)))
@@ -40,20 +26,6 @@ b=$((25000 + 100 * (RANDOM % 10)))
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
 	-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
 	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1 || fail "openssl req failed"
-
-# Waits until a STUN Binding over TCP to 127.0.0.1:$1 is answered (<= 3 s).
-wait_ready() {
-	for _ in $(seq 30); do
-		if python3 - "$1" <<'PY' 2>/dev/null; then return 0; fi
-import os, socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2)
-s.sendall(b"\x00\x01\x00\x00\x21\x12\xa4\x42" + os.urandom(12))
-assert len(s.recv(2048)) >= 20
-PY
-		sleep 0.1
-	done
-	return 1
-}
 
 # check NAME URI WANT_EXIT [args...]: one run, reports into $REPORTS/NAME.
 check() {

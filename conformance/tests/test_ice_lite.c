@@ -29,18 +29,6 @@ static bool failed_req(const cf_result *r, const char *req)
 	return false;
 }
 
-static void run(cf_run *out, const cf_target_options *to, const char *suite)
-{
-	char err[256];
-	cf_target *t = cf_target_open(to, err, sizeof err);
-	if (!t)
-		fail_msg("target: %s", err);
-	const char *suites[1] = {suite};
-	cf_run_options ro = {.seed = 3, .suites = suites, .suite_count = 1};
-	assert_int_equal(cf_run_tests(out, t, &cat, &ro, err, sizeof err), 0);
-	cf_target_close(t);
-}
-
 static void test_builtin_passes_both_suites(void **state)
 {
 	(void)state;
@@ -48,7 +36,7 @@ static void test_builtin_passes_both_suites(void **state)
 	for (int s = 0; s < 2; s++) {
 		cf_target_options to = {.uri = "builtin"};
 		cf_run r;
-		run(&r, &to, suites[s]);
+		run_suite(&r, &to, suites[s]);
 		assert_true(r.result_count >= 5);
 		for (size_t i = 0; i < r.result_count; i++) {
 			const cf_result *x = &r.results[i];
@@ -69,9 +57,8 @@ static void spoil_integrity(void *arg, uint8_t *data, size_t *len, size_t cap)
 	(void)arg;
 	(void)cap;
 	il_stun_msg m;
-	if (il_stun_decode(data, *len, &m, NULL) != IL_STUN_OK || m.cls != IL_STUN_SUCCESS)
-		return;
-	const il_stun_attr *a = il_stun_msg_find(&m, IL_ATTR_MESSAGE_INTEGRITY);
+	const il_stun_attr *a =
+		stun_attr_in(data, *len, IL_STUN_SUCCESS, IL_ATTR_MESSAGE_INTEGRITY, &m);
 	if (a)
 		data[a->offset] ^= 0x5a;
 }
@@ -81,7 +68,7 @@ static void test_wrong_password_signature_fails(void **state)
 	(void)state;
 	cf_target_options to = {.uri = "builtin", .mangle = spoil_integrity};
 	cf_run r;
-	run(&r, &to, "ice-lite");
+	run_suite(&r, &to, "ice-lite");
 	const cf_result *x = find(&r, "ice-lite/check-success");
 	assert_int_equal(x->verdict, CF_FAIL);
 	assert_true(x->blocking);
@@ -96,15 +83,8 @@ static void drop_auth_errors(void *arg, uint8_t *data, size_t *len, size_t cap)
 {
 	(void)arg;
 	(void)cap;
-	il_stun_msg m;
-	if (il_stun_decode(data, *len, &m, NULL) != IL_STUN_OK || m.cls != IL_STUN_ERROR)
-		return;
-	const il_stun_attr *a = il_stun_msg_find(&m, IL_ATTR_ERROR_CODE);
-	int code = 0;
-	const char *reason = NULL;
-	size_t rlen = 0;
-	if (a && il_stun_attr_get_error_code(&m, a, &code, &reason, &rlen) == IL_STUN_OK &&
-	    (code == 401 || code == 400))
+	int code = stun_error_code(data, *len);
+	if (code == 401 || code == 400)
 		*len = 0;
 }
 
@@ -113,7 +93,7 @@ static void test_silence_on_bad_credentials_fails(void **state)
 	(void)state;
 	cf_target_options to = {.uri = "builtin", .mangle = drop_auth_errors};
 	cf_run r;
-	run(&r, &to, "ice-lite");
+	run_suite(&r, &to, "ice-lite");
 	const cf_result *x = find(&r, "ice-lite/check-wrong-password");
 	assert_int_equal(x->verdict, CF_FAIL);
 	assert_true(failed_req(x, "RFC8489-9.1.3-3"));
@@ -132,7 +112,7 @@ static void test_following_an_unchecked_source_fails(void **state)
 	(void)state;
 	cf_target_options to = {.uri = "builtin", .sbc_follow_source = true};
 	cf_run r;
-	run(&r, &to, "ice-lite");
+	run_suite(&r, &to, "ice-lite");
 	const cf_result *x = find(&r, "ice-lite/nomination-no-redirect");
 	assert_int_equal(x->verdict, CF_FAIL);
 	assert_true(x->blocking);
