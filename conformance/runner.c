@@ -42,6 +42,8 @@ struct cf_ctx {
 	il_addr peer_addr[CTX_MAX_ENDPOINTS];
 	uint8_t peer_transport[CTX_MAX_ENDPOINTS];
 	uint32_t seq;
+	cf_alloc_track alloc[CTX_MAX_ENDPOINTS]; /* released when the test ends */
+	unsigned txns[CTX_MAX_ENDPOINTS];        /* transactions each client made */
 };
 
 static uint64_t mono_ms(void)
@@ -159,6 +161,8 @@ static int add_client(cf_ctx *ctx, int ix, const il_addr *local, int transport)
 	ctx->client_dest[c] = ctx->t->server; /* cf_client_to: another address */
 	ctx->backlog[c] = calloc(CTX_BACKLOG, sizeof(backlog_pkt));
 	ctx->bl_head[c] = ctx->bl_count[c] = 0;
+	memset(&ctx->alloc[c], 0, sizeof ctx->alloc[c]);
+	ctx->txns[c] = 0;
 	return c;
 }
 
@@ -263,11 +267,44 @@ static void backlog_push(cf_ctx *ctx, int c, const uint8_t *data, size_t len)
 	ctx->bl_count[c]++;
 }
 
+/* A brand-new UDP client's first request, an Allocate, got 437: its
+ * 5-tuple cannot hold an allocation unless an earlier test or run left
+ * one on a port the kernel gave out again (RFC 8656 §7.2). That is the
+ * harness's doing, not the target's: the client moves to a new socket
+ * once, and the evidence says so. */
+static bool harness_collision(cf_ctx *ctx, int c, const uint8_t *req, const il_stun_msg *resp)
+{
+	uint16_t type = (uint16_t)(req[0] << 8 | req[1]);
+	if (ctx->txns[c] != 1 || ctx->t->virtual_time || ctx->t->stream ||
+	    strcmp(ctx->t->kind, "udp") != 0 || type != IL_STUN_ALLOCATE ||
+	    resp->cls != IL_STUN_ERROR || !il_addr_equal(&ctx->client_dest[c], &ctx->t->server))
+		return false;
+	const il_stun_attr *e = il_stun_msg_find(resp, IL_ATTR_ERROR_CODE);
+	const uint8_t *v = e && e->length >= 4 ? il_stun_attr_value(resp, e) : NULL;
+	if (!v || (v[2] & 7) * 100 + v[3] != 437)
+		return false;
+	il_addr local, old = ctx->client_addr[c];
+	int ix = ctx->t->client_open(ctx->t, CF_UDP, &local);
+	if (ix < 0)
+		return false;
+	ctx->client_ix[c] = ix;
+	ctx->client_addr[c] = local;
+	ctx->bl_head[c] = ctx->bl_count[c] = 0;
+	char a[64], b[64];
+	il_addr_format(&old, a, sizeof a);
+	il_addr_format(&local, b, sizeof b);
+	cf_note(ctx, "harness: client %d's first Allocate from %s got 437 (an allocation left by "
+		     "an earlier test or run on a reused port); retried from %s",
+		c + 1, a, b);
+	return true;
+}
+
 size_t cf_transact(cf_ctx *ctx, int c, const uint8_t *req, size_t len, uint8_t *buf, size_t cap,
 		   il_stun_msg *resp)
 {
 	if (c < 0 || c >= ctx->nclients || len < IL_STUN_HEADER_LEN)
 		return 0;
+	ctx->txns[c]++;
 	/* The transaction id: 12 bytes after the cookie, or 16 (RFC 3489). */
 	const uint8_t *tid = req + 4;
 	size_t tid_len = 16;
@@ -299,8 +336,12 @@ size_t cf_transact(cf_ctx *ctx, int c, const uint8_t *req, size_t len, uint8_t *
 	for (size_t i = 0; i < nothers; i++)
 		backlog_push(ctx, c, others[i].data, others[i].len);
 	free(others);
-	if (got)
+	if (got) {
 		il_stun_decode(buf, got, resp, NULL); /* buf may have been reused */
+		if (harness_collision(ctx, c, req, resp))
+			return cf_transact(ctx, c, req, len, buf, cap, resp);
+		cf_alloc_observe(ctx->t, &ctx->alloc[c], req, len, resp);
+	}
 	return got;
 }
 
@@ -722,6 +763,31 @@ static void judge(cf_ctx *ctx, cf_result *r, bool strict)
 	}
 }
 
+/* Each client still holding an allocation releases it (alloc_release.c),
+ * 200 ms at most per client; real targets only: the builtin's core goes
+ * with the test, and an sdp: target has no TURN allocations. */
+static void release_allocations(cf_ctx *ctx)
+{
+	cf_target *t = ctx->t;
+	if (t->virtual_time || strcmp(t->kind, "sdp") == 0)
+		return;
+	int released = 0, tried = 0;
+	for (int c = 0; c < ctx->nclients; c++) {
+		if (!ctx->alloc[c].allocated ||
+		    (t->client_closed && t->client_closed(t, ctx->client_ix[c])))
+			continue;
+		uint8_t tids[2][12];
+		cf_random(ctx, &tids[0][0], sizeof tids);
+		tried++;
+		released += cf_alloc_release(t, ctx->client_ix[c], &ctx->alloc[c], tids,
+					     mono_ms() + 200, mono_ms);
+	}
+	if (tried)
+		cf_note(ctx, "harness: released %d of %d allocation(s) after the test (Refresh, "
+			     "LIFETIME 0, RFC 8656 §7.3)",
+			released, tried);
+}
+
 void cf_run_one(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
 		unsigned repetition)
 {
@@ -759,6 +825,7 @@ void cf_run_one(cf_run *run, cf_target *t, const cf_test *test, cf_result *r,
 	}
 	test->run(&ctx);
 	judge(&ctx, r, run->opts.strict);
+	release_allocations(&ctx);
 	r->duration_ms = t->virtual_time ? ctx.virtual_ms : mono_ms() - ctx.start_ms;
 	for (int i = 0; i < ctx.nclients; i++)
 		free(ctx.backlog[i]);

@@ -39,4 +39,22 @@ int cf_isolated_step(cf_isolated *c, uint32_t wait_ms);
 /* Reaps the child and turns its record, or its death, into r. */
 void cf_isolated_finish(cf_isolated *c, cf_result *r);
 
+/* A client's allocation, seen in its transactions (alloc_release.c), so
+ * the runner can release it when the test ends (RFC 8656 §7.3). */
+typedef struct cf_alloc_track {
+	bool allocated, sha256;
+	const char *password; /* the target's, for user */
+	char user[128], realm[128];
+	uint8_t nonce[256], algs_raw[64];
+	size_t nonce_len, algs_raw_len;
+} cf_alloc_track;
+
+/* Notes what req and its response resp tell about the allocation. */
+void cf_alloc_observe(const cf_target *t, cf_alloc_track *a, const uint8_t *req, size_t len,
+		      const il_stun_msg *resp);
+/* Refresh with LIFETIME 0 on client ix, a 438 answered once (tids[1]),
+ * until deadline_ms; true when the target confirmed. Not evidence. */
+bool cf_alloc_release(cf_target *t, int ix, cf_alloc_track *a, const uint8_t tids[2][12],
+		      uint64_t deadline_ms, uint64_t (*now_ms)(void));
+
 #endif

@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,25 @@ typedef struct udp_target {
 	int npeers;
 } udp_target;
 
-static int ut_client_open(cf_target *t, int transport, il_addr *local)
+/* Local ports this process's clients have had (all targets, all
+ * --jobs workers): a fresh client never gets one again, since the target
+ * may still hold an allocation on that 5-tuple (RFC 8656 §7.2: 437). */
+#define UT_REBIND_TRIES 8
+static uint8_t used_ports[65536 / 8];
+static pthread_mutex_t used_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* True when port was free, and marks it used. */
+static bool claim_port(uint16_t port)
 {
-	udp_target *u = t->impl;
-	if (u->nclients == UT_MAX || transport != CF_UDP)
-		return -1;
+	pthread_mutex_lock(&used_mu);
+	bool fresh = !(used_ports[port / 8] & (1u << (port % 8)));
+	used_ports[port / 8] |= (uint8_t)(1u << (port % 8));
+	pthread_mutex_unlock(&used_mu);
+	return fresh;
+}
+
+static int connected_socket(udp_target *u, il_addr *local)
+{
 	int fd = socket(u->server.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -47,6 +62,24 @@ static int ut_client_open(cf_target *t, int transport, il_addr *local)
 	socklen_t sl = sizeof ss;
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	cf_net_to_il((struct sockaddr *)&ss, local);
+	return fd;
+}
+
+static int ut_client_open(cf_target *t, int transport, il_addr *local)
+{
+	udp_target *u = t->impl;
+	if (u->nclients == UT_MAX || transport != CF_UDP)
+		return -1;
+	/* A used port is held open while asking again, so the kernel hands
+	 * out another; after a few tries the last one is taken anyway. */
+	int held[UT_REBIND_TRIES], nheld = 0, fd;
+	while ((fd = connected_socket(u, local)) >= 0 && !claim_port(local->port) &&
+	       nheld < UT_REBIND_TRIES)
+		held[nheld++] = fd;
+	for (int i = 0; i < nheld; i++)
+		close(held[i]);
+	if (fd < 0)
+		return -1;
 	u->clients[u->nclients] = fd;
 	return u->nclients++;
 }
