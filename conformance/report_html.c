@@ -3,6 +3,7 @@
  * RFC, verdict filters, each test's checks and evidence packets, print
  * styles for PDF. Both are built in memory and written atomically. */
 #include "conformance.h"
+#include "icelab/html_escape.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,30 +11,7 @@
 
 static void esc(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-				fputc('?', f); /* not allowed in XML 1.0 */
-			else
-				fputc(*s, f);
-		}
-	}
+	il_escape_text(f, s, IL_ESCAPE_XML);
 }
 
 /* Writes the memstream's bytes to path atomically and frees them. */

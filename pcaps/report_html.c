@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "icelab/html_escape.h"
 #include "pcaps_internal.h"
 
 #define LADDER_MAX_COLUMNS 8
@@ -17,21 +18,9 @@
 #define LADDER_LEFT 150
 #define TIMELINE_W 900
 
-static void esc(FILE *out, const char *s)
+static void esc(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '&': fputs("&amp;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default:
-			if ((unsigned char)*s < 0x20)
-				fputc(' ', out);
-			else
-				fputc(*s, out);
-		}
-	}
+	il_escape_text(f, s, IL_ESCAPE_HTML_NO_CTRL);
 }
 
 /* Frames that have an anchor on the page (ladder rows, stream rows). */

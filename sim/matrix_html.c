@@ -12,27 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "icelab/html_escape.h"
 
 static void put_escaped(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
+	il_escape_text(f, s, IL_ESCAPE_HTML);
 }
 
 static const char *str(json_t *o, const char *key)
